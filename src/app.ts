@@ -1,0 +1,127 @@
+// Builds the Fastify app that serves every protocol on one port. It never listens: src/main.ts does, and
+// tests call `app.listen({ port: 0 })`.
+import { randomUUID } from "node:crypto";
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
+import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { WorkflowService } from "../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import type { Config } from "./config.js";
+import { SAMPLE_WORKFLOWS, WorkflowRegistry, type WorkflowTypeInfo } from "./registry/index.js";
+import { createErrorInterceptor, HTTP_STATUS_BY_CODE, kLogger, toConnectError } from "./server/errors.js";
+import { cachedProbe, registerGrpcHealth, registerHttpHealth } from "./server/health.js";
+import { createOnePortServer } from "./server/listener.js";
+import { registerReflection } from "./server/reflection.js";
+import { registerRestRoutes, restError, type RestRoute } from "./server/rest/transcoder.js";
+import { createWorkflowService } from "./services/workflow-service.js";
+import { WorkflowOperations, type TemporalClient } from "./temporal/index.js";
+
+export interface AppOptions {
+  readonly config: Pick<Config, "bodyLimitBytes" | "taskQueue" | "runTimeoutMs">;
+  readonly logger: Logger;
+  readonly temporal: TemporalClient;
+  /** Workflow types the API accepts; the sample workflows by default. */
+  readonly workflowTypes?: readonly WorkflowTypeInfo[];
+  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+}
+
+/** The application services, in the order `grpcurl list` shows them. */
+const SERVED: readonly DescService[] = [WorkflowService];
+
+export async function createApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, temporal } = options;
+  const app = fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    serverFactory: (handler) =>
+      createOnePortServer(handler, { http2SessionTimeoutMs: 72_000, tls: options.tls }) as never,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+
+  const operations = new WorkflowOperations(temporal);
+  const registry = new WorkflowRegistry(options.workflowTypes ?? SAMPLE_WORKFLOWS);
+  const probe = cachedProbe(() => operations.ready(2000));
+  const contextValues = (req: FastifyRequest) => createContextValues().set(kLogger, req.log);
+  let restRoutes: RestRoute[] = [];
+
+
+  // Set before any plugin registers: Fastify scopes take their handlers when they are created.
+  app.setErrorHandler((err: FastifyError | ConnectError, req, reply) => {
+    const { status, body } = restErrorOf(err);
+    if (status >= 500) req.log.error({ err }, "request failed");
+    return reply.code(status).type("application/json").send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0]!;
+    // A gRPC client wants a gRPC status (trailers-only), not an HTTP error page.
+    if (/^application\/grpc(?![-\w])/.test(req.headers["content-type"] ?? "")) {
+      return reply
+        .code(200)
+        .headers({ "content-type": "application/grpc", "grpc-status": String(Code.Unimplemented), "grpc-message": encodeURIComponent(`unknown method ${path}`) })
+        .send();
+    }
+    const allowed = [...new Set(restRoutes.filter((r) => r.pattern.test(path)).map((r) => r.httpMethod))];
+    if (allowed.length > 0) {
+      const err = new ConnectError(`method ${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}`, Code.Unimplemented);
+      return reply.code(405).header("allow", allowed.join(", ")).send(restError(err, 405).body);
+    }
+    return reply.code(404).send(restError(new ConnectError(`no route for ${req.method} ${path}`, Code.NotFound), 404).body);
+  });
+
+  // Connect, gRPC and gRPC-Web: one router. The error interceptor comes first, so it sees (and maps) every
+  // failure, validation's included.
+  let router: ConnectRouter | undefined;
+  await app.register(fastifyConnectPlugin, {
+    interceptors: [createErrorInterceptor(), createValidateInterceptor()],
+    readMaxBytes: config.bodyLimitBytes,
+    shutdownTimeoutMs: 5000,
+    contextValues,
+    routes(r) {
+      router = r;
+      r.service(
+        WorkflowService,
+        createWorkflowService({
+          operations,
+          registry,
+          defaultTaskQueue: config.taskQueue,
+          runTimeoutMs: config.runTimeoutMs,
+        }),
+      );
+      registerGrpcHealth(r, SERVED, probe);
+      registerReflection(r, SERVED);
+    },
+  });
+
+  // REST: the same router's handlers, on the google.api.http paths.
+  await app.register(async (scope) => {
+    restRoutes = registerRestRoutes(scope, router!.handlers, { contextValues, bodyLimitBytes: config.bodyLimitBytes });
+  });
+
+  registerHttpHealth(app, probe);
+
+  return app;
+}
+
+/** Failures raised before a handler runs (body parsing, limits) in the Connect error shape. */
+function restErrorOf(err: FastifyError | ConnectError): { status: number; body: ReturnType<typeof restError>["body"] } {
+  if (err instanceof ConnectError) return restError(err);
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return restError(new ConnectError(`request body is larger than the limit (${err.message})`, Code.ResourceExhausted), 413);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return restError(new ConnectError(err.message, Code.InvalidArgument), 415);
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = status === 404 ? Code.NotFound : status === 405 ? Code.Unimplemented : Code.InvalidArgument;
+    return restError(new ConnectError(err.message, code), status);
+  }
+  const mapped = toConnectError(err);
+  return restError(mapped, HTTP_STATUS_BY_CODE[mapped.code]);
+}

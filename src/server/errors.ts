@@ -1,0 +1,69 @@
+// Where every failure becomes a ConnectError, and where a Connect code becomes an HTTP status for REST.
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { codeToString, errorToJson } from "@connectrpc/connect/protocol-connect";
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import { temporalErrorToConnect } from "../temporal/index.js";
+
+/** The request's logger (Fastify's child logger, carrying the request id), for handlers and interceptors. */
+export const kLogger = createContextKey<Logger | undefined>(undefined, { description: "request logger" });
+
+/**
+ * Connect code to HTTP status for the REST paths: the gRPC-gateway convention (DESIGN.md's error table).
+ * One row per code; a test covers each.
+ */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<Code, number>> = {
+  [Code.Canceled]: 499,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+/**
+ * Anything thrown, as a ConnectError: ConnectErrors pass through, a call aborted by its deadline or its
+ * client keeps that reason, Temporal failures go through their table, and anything else is Internal with
+ * a message that reveals nothing (the original stays as `cause`, for the log).
+ */
+export function toConnectError(err: unknown, signal?: AbortSignal): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (signal?.aborted) return ConnectError.from(signal.reason);
+  return (
+    temporalErrorToConnect(err) ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err)
+  );
+}
+
+/** The outermost interceptor: maps every failure once, and logs the ones that are the server's fault. */
+export function createErrorInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      const connectErr = toConnectError(err, req.signal);
+      const log = req.contextValues.get(kLogger);
+      const procedure = `${req.service.typeName}/${req.method.name}`;
+      if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && connectErr.code !== Code.Unavailable) {
+        log?.error({ err: connectErr.cause ?? connectErr, procedure, code: codeToString(connectErr.code) }, "rpc failed");
+      } else {
+        log?.info({ procedure, code: codeToString(connectErr.code), reason: connectErr.rawMessage }, "rpc error");
+      }
+      throw connectErr;
+    }
+  };
+}
+
+/** The Connect error JSON body `{code, message, details}`, as every JSON protocol sends it. */
+export function errorBody(err: ConnectError): JsonObject {
+  return errorToJson(err, undefined);
+}

@@ -1,0 +1,49 @@
+// One port for every protocol: HTTP/1.1 and HTTP/2 cleartext (h2c, what `grpcurl -plaintext` and gRPC
+// clients speak), and TLS with ALPN (h2 or http/1.1) when a certificate is configured. httpolyglot peeks
+// at each connection's first bytes and hands it to the matching inner server; all of them call the same
+// Fastify handler.
+import type http from "node:http";
+import type http2 from "node:http2";
+import { createServer } from "@httptoolkit/httpolyglot";
+
+export interface OnePortServerOptions {
+  /** Idle HTTP/2 sessions are closed after this long. */
+  readonly http2SessionTimeoutMs: number;
+  /** PEM certificate and key: when set, TLS connections are accepted on the same port too. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/**
+ * The listener, shaped for Fastify's `serverFactory`. It adds the close helpers Fastify looks for
+ * (closeIdleConnections, closeAllConnections, closeHttp2Sessions), so `app.close()` ends idle
+ * keep-alive connections and HTTP/2 sessions instead of waiting for them to time out.
+ */
+export function createOnePortServer(handler: Handler, options: OnePortServerOptions) {
+  const server = createServer(
+    {
+      tls: options.tls ? { cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ["h2", "http/1.1"] } : undefined,
+    },
+    handler,
+  );
+  // httpolyglot forwards listeners added on it to its inner servers, so this hears every HTTP/2 session.
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.setTimeout(options.http2SessionTimeoutMs, () => session.close());
+    session.once("close", () => sessions.delete(session));
+  });
+  // The HTTP/1.1 server is private to httpolyglot; it is the one that tracks keep-alive sockets.
+  const http1 = (server as unknown as { _httpServer: http.Server })._httpServer;
+  return Object.assign(server, {
+    closeIdleConnections: () => http1.closeIdleConnections(),
+    closeAllConnections: () => {
+      http1.closeAllConnections();
+      for (const session of sessions) session.destroy();
+    },
+    closeHttp2Sessions: () => {
+      for (const session of sessions) session.close();
+    },
+  });
+}

@@ -1,0 +1,257 @@
+// Workflow operations on Temporal, in domain terms: plain JSON in, plain JSON out. The services translate
+// protos to and from these; nothing else in Flowgate calls the Temporal client.
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowExecutionDescription,
+} from "@temporalio/client";
+import { CancelledFailure, TemporalFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
+import type { TemporalClient } from "./connection.js";
+
+export type WorkflowStatusName =
+  | "UNSPECIFIED"
+  | "RUNNING"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELED"
+  | "TERMINATED"
+  | "CONTINUED_AS_NEW"
+  | "TIMED_OUT"
+  | "PAUSED";
+
+export interface StartInput {
+  readonly workflowType: string;
+  /** Empty: generated (from requestId when given). */
+  readonly workflowId: string;
+  readonly taskQueue: string;
+  readonly args: readonly unknown[];
+  /** Idempotency key; empty for none. */
+  readonly requestId: string;
+}
+
+export interface RunRef {
+  readonly workflowId: string;
+  readonly runId: string;
+}
+
+export interface RunDescription extends RunRef {
+  readonly workflowType: string;
+  readonly taskQueue: string;
+  readonly status: WorkflowStatusName;
+  readonly startTime: Date;
+  readonly closeTime: Date | undefined;
+  readonly historyLength: number;
+}
+
+export interface FailureInfo {
+  readonly message: string;
+  readonly type: string;
+  readonly stackTrace: string;
+  readonly cause: FailureInfo | undefined;
+}
+
+/** A run's status and, once it closed with one, its result or failure. */
+export interface RunOutcome extends RunRef {
+  readonly status: WorkflowStatusName;
+  readonly outcome: { kind: "result"; value: unknown } | { kind: "failure"; failure: FailureInfo } | undefined;
+}
+
+export interface StopInput extends RunRef {
+  readonly terminate: boolean;
+  readonly reason: string;
+}
+
+/** Memo key that records the request_id a run was started for, so a retried start can recognise it. */
+const REQUEST_ID_MEMO = "flowgate.request_id";
+
+const DEFAULT_STOP_REASON = "stopped through Flowgate";
+
+export class WorkflowOperations {
+  constructor(private readonly temporal: TemporalClient) {}
+
+  /**
+   * Starts a run. With a request id the start is idempotent: the id is kept in the run's memo, and a start
+   * that collides with a run carrying the same request id returns that run instead of failing. Without a
+   * workflow id, the id is derived from the request id and may not be reused, so a retry can never start a
+   * second run, even after the first one closed.
+   */
+  async start(input: StartInput): Promise<RunRef> {
+    const derivedId = input.workflowId === "" && input.requestId !== "";
+    const workflowId =
+      input.workflowId !== "" ? input.workflowId : derivedId ? `${input.workflowType}-${input.requestId}` : `${input.workflowType}-${randomUUID()}`;
+    try {
+      const handle = await this.temporal.client.workflow.start(input.workflowType, {
+        workflowId,
+        taskQueue: input.taskQueue,
+        args: [...input.args],
+        memo: input.requestId !== "" ? { [REQUEST_ID_MEMO]: input.requestId } : undefined,
+        workflowIdReusePolicy: derivedId ? "REJECT_DUPLICATE" : undefined,
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (input.requestId !== "" && err instanceof WorkflowExecutionAlreadyStartedError) {
+        const existing = await this.temporal.client.workflow.getHandle(workflowId).describe();
+        if (existing.memo?.[REQUEST_ID_MEMO] === input.requestId) {
+          return { workflowId, runId: existing.runId };
+        }
+        throw new ConnectError(
+          `workflow "${workflowId}" already exists and was started for a different request_id`,
+          Code.AlreadyExists,
+          undefined,
+          undefined,
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async describe(ref: RunRef): Promise<RunDescription> {
+    const description = await this.handle(ref).describe();
+    return toRunDescription(description);
+  }
+
+  /**
+   * The outcome of a run. An open run is waited on for up to `waitMs` (0: not at all); the call's own
+   * signal still bounds the wait, and its abort propagates as the caller's error.
+   */
+  async result(ref: RunRef, waitMs: number, signal: AbortSignal): Promise<RunOutcome> {
+    // Resolve the run first, so the answer names the run it speaks of even when the request named none.
+    const description = await this.describe(ref);
+    const run: RunRef = { workflowId: description.workflowId, runId: description.runId };
+    if (description.status !== "RUNNING") return this.closedOutcome(run, description.status);
+    if (waitMs <= 0) return { ...run, status: "RUNNING", outcome: undefined };
+
+    const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
+    try {
+      return await this.temporal.connection.withAbortSignal(waitSignal, () => this.awaitOutcome(run));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (!waitSignal.aborted) throw err;
+      // The wait ran out before the run closed: answer with the status it has now.
+      const now = await this.describe(run);
+      return now.status === "RUNNING" ? { ...run, status: "RUNNING", outcome: undefined } : this.closedOutcome(run, now.status);
+    }
+  }
+
+  /** Starts a run and waits for its outcome, bounded by `signal` (the call's deadline). */
+  async run(input: StartInput, signal: AbortSignal): Promise<RunOutcome> {
+    const run = await this.start(input);
+    try {
+      return await this.temporal.connection.withAbortSignal(signal, () => this.awaitOutcome(run));
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      const reason: unknown = signal.reason;
+      if (reason instanceof ConnectError && reason.code !== Code.DeadlineExceeded) throw reason;
+      throw new ConnectError(
+        `workflow "${run.workflowId}" run "${run.runId}" was still running at the deadline; it keeps running: ` +
+          "get its outcome with GetWorkflowResult",
+        Code.DeadlineExceeded,
+        undefined,
+        undefined,
+        err,
+      );
+    }
+  }
+
+  /**
+   * Cancels or terminates a run. The run is resolved first, so a run that already closed is refused with
+   * FailedPrecondition (Temporal would accept a repeated cancel request silently) and the answer names the
+   * run that was stopped.
+   */
+  async stop(input: StopInput): Promise<RunRef> {
+    const current = await this.describe(input);
+    const run: RunRef = { workflowId: current.workflowId, runId: current.runId };
+    if (current.status !== "RUNNING") {
+      throw new ConnectError(
+        `workflow "${run.workflowId}" run "${run.runId}" is already closed (${current.status})`,
+        Code.FailedPrecondition,
+      );
+    }
+    const reason = input.reason !== "" ? input.reason : DEFAULT_STOP_REASON;
+    if (input.terminate) {
+      await this.handle(run).terminate(reason);
+    } else {
+      // The SDK's handle.cancel() cannot carry a reason; the service call can.
+      await this.temporal.client.workflowService.requestCancelWorkflowExecution({
+        namespace: this.temporal.namespace,
+        workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+        identity: this.temporal.client.options.identity,
+        requestId: randomUUID(),
+        reason,
+      });
+    }
+    return run;
+  }
+
+  /** True when Temporal answers for our namespace. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    try {
+      await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
+        this.temporal.client.workflowService.describeNamespace({ namespace: this.temporal.namespace }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private handle(ref: RunRef) {
+    return this.temporal.client.workflow.getHandle(ref.workflowId, ref.runId || undefined, { followRuns: false });
+  }
+
+  /** Waits on one run's close event; a run that continued as new reports that, not its successor's result. */
+  private async awaitOutcome(run: RunRef): Promise<RunOutcome> {
+    try {
+      const value = await this.handle(run).result();
+      return { ...run, status: "COMPLETED", outcome: { kind: "result", value } };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const failure = err.cause ?? err;
+        return { ...run, status: statusOfFailure(failure), outcome: { kind: "failure", failure: toFailureInfo(failure) } };
+      }
+      if (err instanceof Error && err.name === "WorkflowContinuedAsNewError") {
+        return { ...run, status: "CONTINUED_AS_NEW", outcome: undefined };
+      }
+      throw err;
+    }
+  }
+
+  private async closedOutcome(run: RunRef, status: WorkflowStatusName): Promise<RunOutcome> {
+    if (status === "CONTINUED_AS_NEW" || status === "PAUSED" || status === "UNSPECIFIED") {
+      return { ...run, status, outcome: undefined };
+    }
+    return this.awaitOutcome(run);
+  }
+}
+
+function toRunDescription(d: WorkflowExecutionDescription): RunDescription {
+  return {
+    workflowId: d.workflowId,
+    runId: d.runId,
+    workflowType: d.type,
+    taskQueue: d.taskQueue,
+    status: d.status.name === "CANCELLED" ? "CANCELED" : d.status.name === "UNKNOWN" ? "UNSPECIFIED" : d.status.name,
+    startTime: d.startTime,
+    closeTime: d.closeTime,
+    historyLength: d.historyLength,
+  };
+}
+
+function statusOfFailure(failure: Error): WorkflowStatusName {
+  if (failure instanceof CancelledFailure) return "CANCELED";
+  if (failure instanceof TerminatedFailure) return "TERMINATED";
+  if (failure instanceof TimeoutFailure) return "TIMED_OUT";
+  return "FAILED";
+}
+
+function toFailureInfo(err: Error, depth = 0): FailureInfo {
+  const declared = (err as Error & { type?: unknown }).type;
+  const type = typeof declared === "string" && declared !== "" ? declared : err.name;
+  const cause = err.cause instanceof Error && depth < 8 ? toFailureInfo(err.cause, depth + 1) : undefined;
+  // Temporal failures carry the remote stack (where the workflow threw); a local stack says nothing useful.
+  const stackTrace = err instanceof TemporalFailure ? (err.failure?.stackTrace ?? "") : "";
+  return { message: err.message, type, stackTrace, cause };
+}

@@ -1,0 +1,59 @@
+// A Temporal worker for the sample workflows (or any workflows module). It runs in its own process in the
+// embedded default, as workers do in production; tests run one in-process on their own task queue.
+import { fileURLToPath } from "node:url";
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
+import type { Logger } from "pino";
+
+/** The bundle entry of the sample workflows. */
+export const SAMPLE_WORKFLOWS_PATH = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
+
+export interface WorkerOptions {
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly workflowsPath?: string;
+  readonly activities?: object;
+}
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  close(): Promise<void>;
+}
+
+const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  INFO: "info",
+  WARN: "warn",
+  ERROR: "error",
+};
+
+let runtimeInstalled = false;
+
+/** Sends the Temporal SDK's own logs through pino (once per process). */
+export function installWorkerLogging(log: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger("WARN", (entry) => {
+      log[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message);
+    }),
+  });
+}
+
+export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      workflowsPath: options.workflowsPath ?? SAMPLE_WORKFLOWS_PATH,
+      activities: options.activities,
+    });
+    return { worker, close: () => connection.close() };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
