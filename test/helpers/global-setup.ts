@@ -1,0 +1,54 @@
+// Once per test run: a real Temporal dev server (in memory, on free ports), a real worker on its own task
+// queue with the sample and fixture workflows, and grpcurl. Tests get their addresses through inject().
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import type { TestProject } from "vitest/node";
+import { ensureTemporalCli, startDevServer } from "../../src/embedded/index.js";
+import { waitForTemporal } from "../../src/temporal/index.js";
+import { createWorker, installWorkerLogging } from "../../src/worker/index.js";
+import { TEST_NAMESPACE, TEST_TASK_QUEUE } from "./constants.js";
+import { ensureGrpcurl, freePort, TOOLS_DIR } from "./tools.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    grpcurl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "warn" });
+  const [cli, grpcurl] = await Promise.all([
+    ensureTemporalCli({ override: process.env.TEMPORAL_CLI || undefined, toolsDir: TOOLS_DIR, log }),
+    ensureGrpcurl(),
+  ]);
+  const devServer = await startDevServer({
+    cli,
+    port: await freePort(),
+    uiPort: 0,
+    dbFile: undefined,
+    namespace: TEST_NAMESPACE,
+    log,
+  });
+  await waitForTemporal({ address: devServer.address, namespace: TEST_NAMESPACE }, 60_000);
+
+  installWorkerLogging(log);
+  const { worker, close } = await createWorker({
+    address: devServer.address,
+    namespace: TEST_NAMESPACE,
+    taskQueue: TEST_TASK_QUEUE,
+    workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "workflows.ts"),
+  });
+  const running = worker.run();
+
+  project.provide("temporalAddress", devServer.address);
+  project.provide("grpcurl", grpcurl);
+
+  return async () => {
+    worker.shutdown();
+    await running;
+    await close();
+    await devServer.stop();
+  };
+}

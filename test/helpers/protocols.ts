@@ -1,0 +1,116 @@
+// One WorkflowService client per protocol, all with the same typed surface, so a test can assert the same
+// results and the same errors on each. REST is called on its documented paths with fetch, not derived from
+// the server's own tables.
+import { create, fromJson, toJson, type DescMessage, type JsonObject, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  GetWorkflowResultRequestSchema,
+  GetWorkflowResultResponseSchema,
+  GetWorkflowStatusRequestSchema,
+  GetWorkflowStatusResponseSchema,
+  RunWorkflowRequestSchema,
+  RunWorkflowResponseSchema,
+  StartWorkflowRequestSchema,
+  StartWorkflowResponseSchema,
+  StopWorkflowRequestSchema,
+  StopWorkflowResponseSchema,
+  WorkflowService,
+} from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+
+export type ProtocolName = "grpc" | "grpc-web" | "connect-json" | "connect-binary" | "rest";
+export const PROTOCOLS: readonly ProtocolName[] = ["grpc", "grpc-web", "connect-json", "connect-binary", "rest"];
+
+type WorkflowClient = Pick<
+  Client<typeof WorkflowService>,
+  "startWorkflow" | "runWorkflow" | "getWorkflowStatus" | "getWorkflowResult" | "stopWorkflow"
+>;
+
+export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
+  switch (protocol) {
+    case "grpc":
+      return createClient(WorkflowService, createGrpcTransport({ baseUrl }));
+    case "grpc-web":
+      return createClient(WorkflowService, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
+    case "connect-json":
+      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+    case "connect-binary":
+      // Over HTTP/2 (h2c), so Connect is exercised on both HTTP versions.
+      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
+    case "rest":
+      return restClient(baseUrl);
+  }
+}
+
+/** A REST failure: the Connect error, plus the HTTP status and body the server sent. */
+export class RestError extends ConnectError {
+  constructor(
+    message: string,
+    code: Code,
+    readonly status: number,
+    readonly body: JsonObject,
+  ) {
+    super(message, code);
+  }
+}
+
+function restClient(baseUrl: string): WorkflowClient {
+  const call = async <O extends DescMessage>(
+    method: "GET" | "POST",
+    path: string,
+    output: O,
+    body: JsonObject | undefined,
+    options: CallOptions | undefined,
+  ): Promise<MessageShape<O>> => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (options?.timeoutMs !== undefined) headers["connect-timeout-ms"] = String(options.timeoutMs);
+    const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = (await res.json()) as JsonObject;
+    if (!res.ok) {
+      const code = codeFromString(String(json.code));
+      throw new RestError(String(json.message), code ?? Code.Unknown, res.status, json);
+    }
+    // REST answers with the proto field names, as the seed APIs did.
+    for (const key of Object.keys(json)) {
+      if (/[A-Z]/.test(key)) throw new Error(`REST response key "${key}" is not a proto field name`);
+    }
+    return fromJson(output, json);
+  };
+  const runPath = (id: string, runId: string) => `/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ""}`;
+  const snake = <D extends DescMessage>(schema: D, init: MessageInitShape<D> | undefined) =>
+    toJson(schema, create(schema, init), { useProtoFieldName: true }) as JsonObject;
+  return {
+    startWorkflow: (req, o) => call("POST", "/workflows/v1/start", StartWorkflowResponseSchema, snake(StartWorkflowRequestSchema, req), o),
+    runWorkflow: (req, o) => call("POST", "/workflows/v1/run", RunWorkflowResponseSchema, snake(RunWorkflowRequestSchema, req), o),
+    getWorkflowStatus: (req, o) => {
+      const r = create(GetWorkflowStatusRequestSchema, req);
+      return call("GET", `/workflows/v1/status${runPath(r.workflowId, r.runId)}`, GetWorkflowStatusResponseSchema, undefined, o);
+    },
+    getWorkflowResult: (req, o) => {
+      const r = create(GetWorkflowResultRequestSchema, req);
+      const wait = r.wait ? `?wait=${Number(r.wait.seconds) + r.wait.nanos / 1e9}s` : "";
+      return call("GET", `/workflows/v1/result${runPath(r.workflowId, r.runId)}${wait}`, GetWorkflowResultResponseSchema, undefined, o);
+    },
+    stopWorkflow: (req, o) => {
+      const r = create(StopWorkflowRequestSchema, req);
+      const body = snake(StopWorkflowRequestSchema, { terminate: r.terminate, reason: r.reason });
+      return call("POST", `/workflows/v1/stop${runPath(r.workflowId, r.runId)}`, StopWorkflowResponseSchema, body, o);
+    },
+  };
+}
+
+/** ConnectError's own instanceof is duck-typed (any ConnectError would pass), so REST errors are told by field. */
+export function isRestError(err: ConnectError): err is RestError {
+  return typeof (err as Partial<RestError>).status === "number" && (err as Partial<RestError>).body !== undefined;
+}
+
+/** The ConnectError a call failed with (fails the test when the call succeeds). */
+export async function callError(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("expected the call to fail, but it succeeded");
+}

@@ -1,0 +1,34 @@
+// A real Flowgate app on 127.0.0.1 and a free port, against the run's Temporal dev server.
+import { pino } from "pino";
+import { inject } from "vitest";
+import { createApp, type AppOptions } from "../../src/app.js";
+import { createTemporalClient } from "../../src/temporal/index.js";
+import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
+
+export interface TestServer {
+  /** http://127.0.0.1:PORT */
+  readonly baseUrl: string;
+  /** 127.0.0.1:PORT, for grpcurl */
+  readonly hostPort: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(config: Partial<AppOptions["config"]> = {}): Promise<TestServer> {
+  const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
+  const app = await createApp({
+    config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...config },
+    logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
+    temporal,
+    workflowTypes: TEST_WORKFLOWS,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.address() as { port: number };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    hostPort: `127.0.0.1:${port}`,
+    async close() {
+      await app.close();
+      await temporal.close();
+    },
+  };
+}
