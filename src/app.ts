@@ -13,6 +13,7 @@ import { SAMPLE_WORKFLOWS, WorkflowRegistry, type WorkflowTypeInfo } from "./reg
 import { createErrorInterceptor, HTTP_STATUS_BY_CODE, kLogger, toConnectError } from "./server/errors.js";
 import { cachedProbe, registerGrpcHealth, registerHttpHealth } from "./server/health.js";
 import { createOnePortServer } from "./server/listener.js";
+import { reportParseErrorsAsInvalidArgument } from "./server/parse-errors.js";
 import { registerReflection } from "./server/reflection.js";
 import { registerRestRoutes, restError, type RestRoute } from "./server/rest/transcoder.js";
 import { createWorkflowService } from "./services/workflow-service.js";
@@ -80,6 +81,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyConnectPlugin, {
     interceptors: [createErrorInterceptor(), createValidateInterceptor()],
     readMaxBytes: config.bodyLimitBytes,
+    // A misspelt field is a client's mistake to report, not to drop silently (connect-es ignores them).
+    jsonOptions: { ignoreUnknownFields: false },
     shutdownTimeoutMs: 5000,
     contextValues,
     routes(r) {
@@ -95,6 +98,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       );
       registerGrpcHealth(r, SERVED, probe);
       registerReflection(r, SERVED);
+      r.handlers.splice(0, r.handlers.length, ...r.handlers.map(reportParseErrorsAsInvalidArgument));
     },
   });
 

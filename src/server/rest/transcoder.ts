@@ -1,7 +1,7 @@
 // REST/JSON on the google.api.http paths, derived from the descriptors at start-up: no route is written by
 // hand. Each REST call becomes a Connect binary call on the router's own universal handler (as Vanguard does
 // in Go), so validation, interceptors and error mapping are the ones every other protocol goes through.
-import { fromBinary, fromJson, toBinary, toJson, type DescMethod, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, toBinary, toJson, type DescMessage, type DescMethod, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
@@ -82,12 +82,7 @@ async function transcode(
   const method = handler.method as DescMethod & { methodKind: "unary" };
   const pathValues = binding.template.bind(req.params as Record<string, string>);
   const json = buildRequestJson(method.input, binding, pathValues, req.query as QueryParams, req.body);
-  let request;
-  try {
-    request = fromJson(method.input, json);
-  } catch (err) {
-    throw new ConnectError((err as Error).message, Code.InvalidArgument);
-  }
+  const request = decodeRequest(method.input, json);
 
   const header = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
@@ -130,6 +125,26 @@ async function transcode(
   let out: JsonValue = toJson(method.output, message, { useProtoFieldName: true, alwaysEmitImplicit: true });
   if (binding.responseBody !== "") out = (out as JsonObject)[binding.responseBody] ?? null;
   await reply.code(200).type("application/json").send(out);
+}
+
+/** The request message; InvalidArgument naming the offending field when the JSON does not decode. */
+function decodeRequest<Desc extends DescMessage>(desc: Desc, json: JsonObject) {
+  try {
+    return fromJson(desc, json);
+  } catch (err) {
+    const message = (err as Error).message;
+    // protobuf-es names the message type but not always the field; find the field by decoding each alone.
+    const field = Object.keys(json).find((key) => {
+      try {
+        fromJson(desc, { [key]: json[key] ?? null });
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const named = field === undefined || message.includes(`"${field}"`) ? message : `${field}: ${message}`;
+    throw new ConnectError(named, Code.InvalidArgument);
+  }
 }
 
 async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uint8Array> {

@@ -1,0 +1,90 @@
+// connect-es reports a request body that is not valid protobuf as Internal ("parse binary: ..."), while the
+// same mistake in JSON is InvalidArgument. It happens before any interceptor runs, so the error interceptor
+// never sees it. This wrapper rewrites exactly that failure, on each protocol's wire form, so a client's
+// malformed message is InvalidArgument everywhere. Remove it once connect-es reports InvalidArgument itself.
+import { Code } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+
+const PARSE_PREFIX = "parse binary:";
+const GRPC_INTERNAL = String(Code.Internal);
+const GRPC_INVALID_ARGUMENT = String(Code.InvalidArgument);
+/** The gRPC-Web trailer frame flag. */
+const TRAILER_FLAG = 0x80;
+
+export function reportParseErrorsAsInvalidArgument(handler: UniversalHandler): UniversalHandler {
+  const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
+    const res = await handler(req);
+    if (res.status === 500 && res.header?.get("content-type")?.startsWith("application/json")) {
+      return rewriteConnectError(res);
+    }
+    if (res.body === undefined) return res;
+    return { ...res, body: rewriteStream(res.body, res.trailer) };
+  };
+  return Object.assign(wrapped, {
+    protocolNames: handler.protocolNames,
+    service: handler.service,
+    method: handler.method,
+    requestPath: handler.requestPath,
+    allowedMethods: handler.allowedMethods,
+    supportedContentType: handler.supportedContentType,
+  });
+}
+
+/** Connect unary: the error is the JSON body of a 500. */
+async function rewriteConnectError(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of res.body ?? []) chunks.push(chunk);
+  const bytes = Buffer.concat(chunks);
+  try {
+    const error = JSON.parse(bytes.toString("utf8")) as { code?: string; message?: string };
+    if (error.code === "internal" && error.message?.startsWith(PARSE_PREFIX)) {
+      const body = Buffer.from(JSON.stringify({ ...error, code: "invalid_argument" }));
+      const header = new Headers(res.header);
+      header.set("content-length", String(body.length));
+      return { ...res, status: 400, header, body: once(body) };
+    }
+  } catch {
+    // not a Connect error body: pass it through as it was
+  }
+  return { ...res, body: once(bytes) };
+}
+
+/**
+ * gRPC sends the status in HTTP trailers (filled in while the body streams); gRPC-Web sends it in a final
+ * body frame. Both are checked as the body passes through.
+ */
+async function* rewriteStream(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    yield chunk[0] === TRAILER_FLAG ? rewriteGrpcWebTrailer(chunk) : chunk;
+  }
+  if (trailer?.get("grpc-status") === GRPC_INTERNAL && isParseMessage(trailer.get("grpc-message"))) {
+    trailer.set("grpc-status", GRPC_INVALID_ARGUMENT);
+  }
+}
+
+function rewriteGrpcWebTrailer(frame: Uint8Array): Uint8Array {
+  const text = Buffer.from(frame.subarray(5)).toString("latin1");
+  const message = /^grpc-message:\s*(.*)$/im.exec(text)?.[1];
+  if (!/^grpc-status:\s*13\s*$/im.test(text) || !isParseMessage(message)) return frame;
+  const payload = Buffer.from(
+    text.replace(/^(grpc-status:[ \t]*)13(?=\s*$)/im, (_all, name: string) => name + GRPC_INVALID_ARGUMENT),
+    "latin1",
+  );
+  const header = Buffer.alloc(5);
+  header[0] = TRAILER_FLAG;
+  header.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([header, payload]);
+}
+
+function isParseMessage(message: string | null | undefined): boolean {
+  if (!message) return false;
+  try {
+    return decodeURIComponent(message).startsWith(PARSE_PREFIX);
+  } catch {
+    return message.startsWith(PARSE_PREFIX);
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}

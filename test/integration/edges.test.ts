@@ -1,0 +1,188 @@
+// A client's mistakes at the edge of each protocol: never a 500, always the right code and a message that
+// names the problem, and the server keeps serving afterwards.
+import http2 from "node:http2";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ bodyLimitBytes: 16 * 1024 });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const CONNECT_START = "/flowgate.workflow.v1.WorkflowService/StartWorkflow";
+/** Field 1 (a string) whose length runs past the end of the message. */
+const MALFORMED_PROTO = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
+
+/** A gRPC length-prefixed message frame. */
+function grpcFrame(message: Uint8Array, flag = 0): Buffer {
+  const header = Buffer.alloc(5);
+  header[0] = flag;
+  header.writeUInt32BE(message.length, 1);
+  return Buffer.concat([header, message]);
+}
+
+async function post(path: string, body: string | Uint8Array, contentType = "application/json") {
+  const res = await fetch(server.baseUrl + path, { method: "POST", headers: { "content-type": contentType }, body });
+  return { status: res.status, body: (await res.json()) as { code: string; message: string } };
+}
+
+describe("REST edges", () => {
+  it("rejects malformed JSON with 400 invalid_argument", async () => {
+    const res = await post("/workflows/v1/start", "{not json");
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/not valid JSON/) });
+  });
+
+  it("rejects an unknown field, naming it", async () => {
+    const res = await post("/workflows/v1/start", JSON.stringify({ workflow_type: "greet", colour: "red" }));
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/"colour" is unknown/) });
+  });
+
+  it("rejects a body that is not an object", async () => {
+    const res = await post("/workflows/v1/start", "[1, 2]");
+    expect(res).toMatchObject({ status: 400, body: { code: "invalid_argument", message: "request body must be a JSON object" } });
+  });
+
+  it("accepts the JSON names too, and a body sent as curl's default form encoding", async () => {
+    const res = await post(
+      "/workflows/v1/run",
+      JSON.stringify({ workflowType: "greet", input: { name: "Lin" } }),
+      "application/x-www-form-urlencoded",
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "WORKFLOW_STATUS_COMPLETED", result: { greeting: "Hello, Lin!" } });
+  });
+
+  it("answers a body over the limit with 413 resource_exhausted", async () => {
+    const res = await post("/workflows/v1/start", JSON.stringify({ workflow_type: "greet", input: "x".repeat(20_000) }));
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe("resource_exhausted");
+  });
+
+  it("answers an unknown path with 404 and a wrong method with 405 and Allow", async () => {
+    const missing = await fetch(`${server.baseUrl}/workflows/v1/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: "not_found", message: "no route for GET /workflows/v1/nothing-here" });
+
+    const wrong = await fetch(`${server.baseUrl}/workflows/v1/start`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    expect(await wrong.json()).toMatchObject({ code: "unimplemented", message: expect.stringMatching(/use POST/) });
+  });
+
+  it("rejects unknown and malformed query parameters, naming them", async () => {
+    const unknown = await fetch(`${server.baseUrl}/workflows/v1/result/some-id?colour=red`);
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ message: 'unknown query parameter "colour"' });
+
+    const badWait = await fetch(`${server.baseUrl}/workflows/v1/result/some-id?wait=soon`);
+    expect(badWait.status).toBe(400);
+    expect(((await badWait.json()) as { message: string }).message).toMatch(/wait/);
+  });
+
+  it("decodes percent-encoded path variables", async () => {
+    const res = await fetch(`${server.baseUrl}/workflows/v1/status/${encodeURIComponent("no such/id")}`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ message: 'workflow "no such/id" not found' });
+  });
+});
+
+describe("Connect edges", () => {
+  it("rejects malformed JSON and unknown fields with invalid_argument", async () => {
+    const bad = await post(CONNECT_START, "{not json");
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe("invalid_argument");
+
+    const unknown = await post(CONNECT_START, JSON.stringify({ workflowType: "greet", colour: "red" }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/colour/) });
+  });
+
+  it("rejects malformed protobuf with invalid_argument", async () => {
+    const res = await post(CONNECT_START, MALFORMED_PROTO, "application/proto");
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^parse binary:/) });
+  });
+
+  it("rejects a message over the limit with resource_exhausted", async () => {
+    const res = await post(CONNECT_START, JSON.stringify({ workflowType: "greet", input: "x".repeat(20_000) }));
+    expect(res.body.code).toBe("resource_exhausted");
+  });
+
+  it("serves read-only RPCs over GET", async () => {
+    const message = encodeURIComponent(JSON.stringify({ workflowId: "never-started" }));
+    const res = await fetch(
+      `${server.baseUrl}/flowgate.workflow.v1.WorkflowService/GetWorkflowStatus?connect=v1&encoding=json&message=${message}`,
+    );
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: "not_found" });
+  });
+});
+
+describe("gRPC edges", () => {
+  it("answers an unknown method with grpc-status Unimplemented", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/flowgate.workflow.v1.NoSuchService/Nothing",
+          "content-type": "application/grpc",
+          te: "trailers",
+        });
+        stream.on("response", resolve);
+        stream.on("error", reject);
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+      expect(headers[":status"]).toBe(200);
+      expect(headers["grpc-status"]).toBe(String(Code.Unimplemented));
+      expect(decodeURIComponent(String(headers["grpc-message"]))).toMatch(/NoSuchService/);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("rejects malformed protobuf with InvalidArgument", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": CONNECT_START, "content-type": "application/grpc", te: "trailers" });
+        let headers: http2.IncomingHttpHeaders = {};
+        stream.on("response", (h) => (headers = h));
+        stream.on("trailers", resolve);
+        stream.on("end", () => resolve(headers)); // a trailers-only answer carries the status in its headers
+        stream.on("error", reject);
+        stream.resume();
+        stream.end(grpcFrame(MALFORMED_PROTO));
+      });
+      expect(trailers["grpc-status"]).toBe(String(Code.InvalidArgument));
+      expect(decodeURIComponent(String(trailers["grpc-message"]))).toMatch(/^parse binary:/);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("rejects malformed protobuf on gRPC-Web with InvalidArgument", async () => {
+    const res = await fetch(server.baseUrl + CONNECT_START, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: grpcFrame(MALFORMED_PROTO),
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    const trailer = body.subarray(body.indexOf(0x80) + 5).toString("latin1");
+    expect(trailer).toMatch(/grpc-status: ?3\r\n/);
+    expect(decodeURIComponent(trailer)).toMatch(/grpc-message: ?parse binary:/);
+  });
+
+  it("still serves after all of the above", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
+    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+});
