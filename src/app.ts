@@ -8,6 +8,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { WorkflowService } from "../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import type { Config } from "./config.js";
 import { SAMPLE_WORKFLOWS, WorkflowRegistry, type WorkflowTypeInfo } from "./registry/index.js";
 import { createErrorInterceptor, HTTP_STATUS_BY_CODE, kLogger, toConnectError } from "./server/errors.js";
@@ -97,7 +98,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         }),
       );
       registerGrpcHealth(r, SERVED, probe);
-      registerReflection(r, SERVED);
+      registerReflection(r, [...SERVED, Health]);
       r.handlers.splice(0, r.handlers.length, ...r.handlers.map(reportParseErrorsAsInvalidArgument));
     },
   });

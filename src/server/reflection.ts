@@ -95,7 +95,7 @@ function notFound(errorMessage: string): ReflectionAnswer {
   return { case: "errorResponse", value: { errorCode: NOT_FOUND, errorMessage } };
 }
 
-/** Registers both reflection versions; `served` lists the application services (reflection adds itself). */
+/** Registers both reflection versions; `served` lists the other services on the port (reflection adds itself). */
 export function registerReflection(router: ConnectRouter, served: readonly DescService[]): void {
   const index = new ReflectionIndex([...served, ServerReflectionV1, ServerReflectionV1Alpha]);
   const impl = {

@@ -1,0 +1,80 @@
+// Health probes: live while the process answers; ready only while Temporal answers.
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { createApp } from "../../src/app.js";
+import { createTemporalClient } from "../../src/temporal/index.js";
+import { freePort } from "../helpers/tools.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { callError } from "../helpers/protocols.js";
+import { Code } from "@connectrpc/connect";
+
+describe("with Temporal up", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("is live and ready over HTTP", async () => {
+    for (const path of ["/health", "/health/live", "/health/ready"]) {
+      const res = await fetch(server.baseUrl + path);
+      expect(res.status, path).toBe(200);
+      expect(await res.json()).toMatchObject({ status: "ok" });
+    }
+  });
+
+  it("answers grpc.health.v1 Check for the server and its services", async () => {
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
+    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "flowgate.workflow.v1.WorkflowService" })).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
+    expect((await callError(health.check({ service: "no.such.Service" }))).code).toBe(Code.NotFound);
+  });
+});
+
+describe("with Temporal unreachable", () => {
+  let close: () => Promise<void>;
+  let baseUrl: string;
+  beforeAll(async () => {
+    // Nothing listens on this port: the API must still start, and say it is not ready.
+    const temporal = createTemporalClient({ address: `127.0.0.1:${await freePort()}`, namespace: "default" });
+    const app = await createApp({
+      config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
+      logger: pino({ level: "silent" }),
+      temporal,
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    close = async () => {
+      await app.close();
+      await temporal.close();
+    };
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it("is live but not ready", async () => {
+    expect((await fetch(`${baseUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${baseUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: "unavailable", temporal: "unreachable" });
+    const health = createClient(Health, createGrpcTransport({ baseUrl }));
+    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+  });
+
+  it("answers calls with Unavailable (503 on REST), not Internal", async () => {
+    const res = await fetch(`${baseUrl}/workflows/v1/start`, {
+      method: "POST",
+      body: JSON.stringify({ workflow_type: "greet", input: { name: "x" } }),
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "unavailable" });
+  });
+});
