@@ -13,13 +13,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(config: Partial<AppOptions["config"]> = {}): Promise<TestServer> {
+export async function startTestServer(
+  config: Partial<AppOptions["config"]> = {},
+  workflowTypes: AppOptions["workflowTypes"] = TEST_WORKFLOWS,
+): Promise<TestServer> {
   const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
     temporal,
-    workflowTypes: TEST_WORKFLOWS,
+    workflowTypes,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
