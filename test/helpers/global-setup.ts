@@ -18,7 +18,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "warn" });
+  // Fixture workflows fail on purpose; the SDK logs each at warn. Errors are what a test run should show.
+  const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "error" });
   const [cli, grpcurl] = await Promise.all([
     ensureTemporalCli({ override: process.env.TEMPORAL_CLI || undefined, toolsDir: TOOLS_DIR, log }),
     ensureGrpcurl(),

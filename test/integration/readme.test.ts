@@ -7,7 +7,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SAMPLE_WORKFLOWS } from "../../src/registry/index.js";
-import { createWorker, type RunningWorker } from "../../src/worker/index.js";
+import { createWorker, installWorkerLogging, type RunningWorker } from "../../src/worker/index.js";
+import { pino } from "pino";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { REPO_ROOT } from "../helpers/tools.js";
@@ -99,6 +100,7 @@ let running: Promise<void>;
 
 beforeAll(async () => {
   // The README shows the embedded default: the sample workflows on the "flowgate" task queue.
+  installWorkerLogging(pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "error" }));
   worker = await createWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue: "flowgate" });
   running = worker.worker.run();
   server = await startTestServer({ taskQueue: "flowgate" }, SAMPLE_WORKFLOWS);

@@ -1,0 +1,103 @@
+// The embedded default as `npm start` runs it (src/main.ts in its own process): it brings up Temporal, the
+// worker and the API; a workflow survives a restart (the SQLite file); SIGTERM stops everything cleanly.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cachedCliPath } from "../../src/embedded/index.js";
+import { freePort, REPO_ROOT, TOOLS_DIR } from "../helpers/tools.js";
+
+interface Flowgate {
+  readonly process: ChildProcess;
+  readonly baseUrl: string;
+  readonly exited: Promise<number | null>;
+}
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "flowgate-e2e-"));
+  env = {
+    ...process.env,
+    FLOWGATE_PORT: String(await freePort()),
+    FLOWGATE_TEMPORAL_DEV_PORT: String(await freePort()),
+    FLOWGATE_TEMPORAL_UI_PORT: "0",
+    FLOWGATE_DATA_DIR: dataDir,
+    FLOWGATE_LOG_PRETTY: "false",
+    // The test setup installed the pinned CLI already; the embedded default would install the same.
+    TEMPORAL_CLI: process.env.TEMPORAL_CLI || cachedCliPath(TOOLS_DIR),
+  };
+  delete env.FLOWGATE_TEMPORAL_ADDRESS;
+  delete env.TEMPORAL_ADDRESS;
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** Starts src/main.ts and resolves once it logs that it serves. */
+async function startFlowgate(): Promise<Flowgate> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const lines: string[] = [];
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Flowgate did not start:\n${lines.join("\n")}`)), 90_000);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      readline.createInterface({ input: stream }).on("line", (line) => {
+        lines.push(line);
+        const match = /serves gRPC, gRPC-Web, Connect and REST on (http:\/\/[\w.:]+)/.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    }
+    void exited.then((code) => reject(new Error(`Flowgate exited with ${code}:\n${lines.join("\n")}`)));
+  });
+  return { process: child, baseUrl, exited };
+}
+
+async function stopFlowgate(flowgate: Flowgate): Promise<number | null> {
+  flowgate.process.kill("SIGTERM");
+  return flowgate.exited;
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe("npm start (embedded default)", () => {
+  it("runs workflows, keeps them across a restart, and stops cleanly", async () => {
+    let flowgate = await startFlowgate();
+    let stopped = false;
+    try {
+      const run = await fetch(`${flowgate.baseUrl}/workflows/v1/run`, {
+        method: "POST",
+        body: JSON.stringify({ workflow_type: "greet", input: { name: "Ada" } }),
+      });
+      expect(await json(run)).toMatchObject({ status: "WORKFLOW_STATUS_COMPLETED", result: { greeting: "Hello, Ada!" } });
+
+      const started = await json(
+        await fetch(`${flowgate.baseUrl}/workflows/v1/start`, {
+          method: "POST",
+          body: JSON.stringify({ workflow_type: "sleep", workflow_id: "survivor", input: { seconds: 3600 } }),
+        }),
+      );
+
+      expect(await stopFlowgate(flowgate)).toBe(0);
+      stopped = true;
+
+      flowgate = await startFlowgate();
+      stopped = false;
+      const status = await json(await fetch(`${flowgate.baseUrl}/workflows/v1/status/survivor`));
+      expect(status).toMatchObject({ run_id: started.run_id, status: "WORKFLOW_STATUS_RUNNING" });
+      const ready = await fetch(`${flowgate.baseUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+    } finally {
+      if (!stopped) expect(await stopFlowgate(flowgate)).toBe(0);
+    }
+  });
+});
