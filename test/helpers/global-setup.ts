@@ -32,24 +32,33 @@ export default async function setup(project: TestProject) {
     namespace: TEST_NAMESPACE,
     log,
   });
-  await waitForTemporal({ address: devServer.address, namespace: TEST_NAMESPACE }, 60_000);
-
-  installWorkerLogging(log);
-  const { worker, close } = await createWorker({
-    address: devServer.address,
-    namespace: TEST_NAMESPACE,
-    taskQueue: TEST_TASK_QUEUE,
-    workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "workflows.ts"),
-  });
+  let started;
+  try {
+    await waitForTemporal({ address: devServer.address, namespace: TEST_NAMESPACE }, 60_000);
+    installWorkerLogging(log);
+    started = await createWorker({
+      address: devServer.address,
+      namespace: TEST_NAMESPACE,
+      taskQueue: TEST_TASK_QUEUE,
+      workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "workflows.ts"),
+    });
+  } catch (err) {
+    await devServer.stop();
+    throw err;
+  }
+  const { worker, close } = started;
   const running = worker.run();
 
   project.provide("temporalAddress", devServer.address);
   project.provide("grpcurl", grpcurl);
 
   return async () => {
-    worker.shutdown();
-    await running;
-    await close();
-    await devServer.stop();
+    try {
+      worker.shutdown();
+      await running;
+      await close();
+    } finally {
+      await devServer.stop(); // whatever happened above, leave no Temporal server behind
+    }
   };
 }
