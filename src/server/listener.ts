@@ -4,6 +4,7 @@
 // Fastify handler.
 import type http from "node:http";
 import type http2 from "node:http2";
+import type net from "node:net";
 import { createServer } from "@httptoolkit/httpolyglot";
 
 export interface OnePortServerOptions {
@@ -27,6 +28,9 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
     },
     handler,
   );
+  // Small RPC frames must not wait for Nagle's algorithm (about 40 ms against a delayed ACK): Node's HTTP/1.1
+  // server turns it off for its sockets, but a sniffed HTTP/2 connection keeps it on unless told.
+  server.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
   // httpolyglot forwards listeners added on it to its inner servers, so this hears every HTTP/2 session.
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session: http2.ServerHttp2Session) => {
