@@ -27,6 +27,8 @@ export interface Config {
   readonly startWorker: boolean;
   /** Path of the Temporal CLI binary; undefined means "obtain the pinned version into dataDir". */
   readonly temporalCli: string | undefined;
+  /** PEM certificate and key files: when set, TLS is served on the same port beside cleartext. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Frontend port of the embedded Temporal dev server. */
   readonly devServerPort: number;
   /** Web UI port of the embedded Temporal dev server; 0 runs it headless. */
@@ -52,6 +54,13 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const dataDir = path.resolve(read("FLOWGATE_DATA_DIR") ?? ".flowgate");
+  const certFile = read("FLOWGATE_TLS_CERT_FILE");
+  const keyFile = read("FLOWGATE_TLS_KEY_FILE");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(
+      `FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE go together, but only ${certFile ? "FLOWGATE_TLS_CERT_FILE" : "FLOWGATE_TLS_KEY_FILE"} is set`,
+    );
+  }
   return Object.freeze({
     host: read("FLOWGATE_HOST") ?? "127.0.0.1",
     port: parsePort("FLOWGATE_PORT", read("FLOWGATE_PORT"), 8000),
@@ -65,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
     runTimeoutMs: parseDuration("FLOWGATE_RUN_TIMEOUT", read("FLOWGATE_RUN_TIMEOUT"), 60_000),
     startWorker: parseBool("FLOWGATE_START_WORKER", read("FLOWGATE_START_WORKER"), temporalAddress === undefined),
     temporalCli: read("TEMPORAL_CLI"),
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     devServerPort: parsePort("FLOWGATE_TEMPORAL_DEV_PORT", read("FLOWGATE_TEMPORAL_DEV_PORT"), 7233),
     devServerUiPort: parsePort("FLOWGATE_TEMPORAL_UI_PORT", read("FLOWGATE_TEMPORAL_UI_PORT"), 8233),
   });

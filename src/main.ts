@@ -1,5 +1,6 @@
 // `npm start`: parse the configuration, bring up the embedded Temporal and a worker when no Temporal is
 // configured, build the app, listen, and stop everything cleanly on SIGINT / SIGTERM.
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
@@ -55,13 +56,26 @@ async function main(): Promise<void> {
 
   const temporal = createTemporalClient({ address, namespace: config.temporalNamespace });
   cleanups.push(() => temporal.close());
-  const app = await createApp({ config, logger: log, temporal });
+  const tls = config.tls && {
+    cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
+    key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
+  };
+  const app = await createApp({ config, logger: log, temporal, tls });
   cleanups.push(() => app.close());
   await app.listen({ host: config.host, port: config.port });
   log.info(
     { temporal: address, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
-    `Flowgate serves gRPC, gRPC-Web, Connect and REST on http://${config.host}:${(app.server.address() as { port: number }).port}`,
+    `Flowgate serves gRPC, gRPC-Web, Connect and REST on http://${config.host}:${(app.server.address() as { port: number }).port}` +
+      (tls ? " (and TLS on the same port)" : ""),
   );
+}
+
+async function readPem(file: string, variable: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read "${file}": ${(err as Error).message}`);
+  }
 }
 
 main().catch((err: unknown) => {

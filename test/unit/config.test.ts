@@ -29,6 +29,11 @@ describe("loadConfig", () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_TEMPORAL_ADDRESS: "f:7233" }).temporalAddress).toBe("f:7233");
   });
 
+  it("takes TLS files as a pair", () => {
+    expect(loadConfig({}).tls).toBeUndefined();
+    expect(loadConfig({ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem" }).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
+  });
+
   it("parses durations and booleans", () => {
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" })).toMatchObject({ runTimeoutMs: 300_000, startWorker: false });
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms" }).runTimeoutMs).toBe(1500);
@@ -42,6 +47,7 @@ describe("loadConfig", () => {
     [{ FLOWGATE_START_WORKER: "maybe" }, /FLOWGATE_START_WORKER must be true or false/],
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
+    [{ FLOWGATE_TLS_CERT_FILE: "cert.pem" }, /go together, but only FLOWGATE_TLS_CERT_FILE is set/],
   ])("names the variable in error: %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
