@@ -47,8 +47,8 @@ export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<ty
   };
 
   return {
-    async startWorkflow(req) {
-      return operations.start(startInput(req));
+    async startWorkflow(req, ctx) {
+      return operations.start(startInput(req), ctx.signal);
     },
 
     async runWorkflow(req, ctx) {
@@ -56,8 +56,8 @@ export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<ty
       return outcomeToProto(outcome);
     },
 
-    async getWorkflowStatus(req) {
-      const d = await operations.describe({ workflowId: req.workflowId, runId: req.runId });
+    async getWorkflowStatus(req, ctx) {
+      const d = await operations.describe({ workflowId: req.workflowId, runId: req.runId }, ctx.signal);
       return {
         workflowId: d.workflowId,
         runId: d.runId,
@@ -79,13 +79,11 @@ export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<ty
       return outcomeToProto(outcome);
     },
 
-    async stopWorkflow(req) {
-      return operations.stop({
-        workflowId: req.workflowId,
-        runId: req.runId,
-        terminate: req.terminate,
-        reason: req.reason,
-      });
+    async stopWorkflow(req, ctx) {
+      return operations.stop(
+        { workflowId: req.workflowId, runId: req.runId, terminate: req.terminate, reason: req.reason },
+        ctx.signal,
+      );
     },
   };
 }

@@ -5,6 +5,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  WorkflowNotFoundError,
   type WorkflowExecutionDescription,
 } from "@temporalio/client";
 import { CancelledFailure, TemporalFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
@@ -73,29 +74,34 @@ export class WorkflowOperations {
 
   /**
    * Starts a run. With a request id the start is idempotent: the id is kept in the run's memo, and a start
-   * that collides with a run carrying the same request id returns that run instead of failing. Without a
-   * workflow id, the id is derived from the request id and may not be reused, so a retry can never start a
-   * second run, even after the first one closed.
+   * whose workflow id already holds a run with the same request id returns that run, open or closed,
+   * instead of starting another. Without a workflow id, the id is derived from the request id and may not
+   * be reused, so even two retries racing each other start one run.
    */
-  async start(input: StartInput): Promise<RunRef> {
-    const derivedId = input.workflowId === "" && input.requestId !== "";
+  async start(input: StartInput, signal: AbortSignal): Promise<RunRef> {
+    const { requestId } = input;
+    const derivedId = input.workflowId === "" && requestId !== "";
     const workflowId =
-      input.workflowId !== "" ? input.workflowId : derivedId ? `${input.workflowType}-${input.requestId}` : `${input.workflowType}-${randomUUID()}`;
-    try {
-      const handle = await this.temporal.client.workflow.start(input.workflowType, {
-        workflowId,
-        taskQueue: input.taskQueue,
-        args: [...input.args],
-        memo: input.requestId !== "" ? { [REQUEST_ID_MEMO]: input.requestId } : undefined,
-        workflowIdReusePolicy: derivedId ? "REJECT_DUPLICATE" : undefined,
-      });
-      return { workflowId, runId: handle.firstExecutionRunId };
-    } catch (err) {
-      if (input.requestId !== "" && err instanceof WorkflowExecutionAlreadyStartedError) {
-        const existing = await this.temporal.client.workflow.getHandle(workflowId).describe();
-        if (existing.memo?.[REQUEST_ID_MEMO] === input.requestId) {
-          return { workflowId, runId: existing.runId };
-        }
+      input.workflowId !== "" ? input.workflowId : derivedId ? `${input.workflowType}-${requestId}` : `${input.workflowType}-${randomUUID()}`;
+    return this.within(signal, async () => {
+      if (requestId !== "") {
+        const earlier = await this.runStartedFor(workflowId, requestId);
+        if (earlier !== undefined) return earlier;
+      }
+      try {
+        const handle = await this.temporal.client.workflow.start(input.workflowType, {
+          workflowId,
+          taskQueue: input.taskQueue,
+          args: [...input.args],
+          memo: requestId !== "" ? { [REQUEST_ID_MEMO]: requestId } : undefined,
+          workflowIdReusePolicy: derivedId ? "REJECT_DUPLICATE" : undefined,
+        });
+        return { workflowId, runId: handle.firstExecutionRunId };
+      } catch (err) {
+        if (requestId === "" || !(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // A retry racing the first attempt: the run it started is there now.
+        const earlier = await this.runStartedFor(workflowId, requestId);
+        if (earlier !== undefined) return earlier;
         throw new ConnectError(
           `workflow "${workflowId}" already exists and was started for a different request_id`,
           Code.AlreadyExists,
@@ -104,13 +110,11 @@ export class WorkflowOperations {
           err,
         );
       }
-      throw err;
-    }
+    });
   }
 
-  async describe(ref: RunRef): Promise<RunDescription> {
-    const description = await this.handle(ref).describe();
-    return toRunDescription(description);
+  async describe(ref: RunRef, signal: AbortSignal): Promise<RunDescription> {
+    return this.within(signal, async () => toRunDescription(await this.handle(ref).describe()));
   }
 
   /**
@@ -119,9 +123,9 @@ export class WorkflowOperations {
    */
   async result(ref: RunRef, waitMs: number, signal: AbortSignal): Promise<RunOutcome> {
     // Resolve the run first, so the answer names the run it speaks of even when the request named none.
-    const description = await this.describe(ref);
+    const description = await this.describe(ref, signal);
     const run: RunRef = { workflowId: description.workflowId, runId: description.runId };
-    if (description.status !== "RUNNING") return this.closedOutcome(run, description.status);
+    if (description.status !== "RUNNING") return this.within(signal, () => this.closedOutcome(run, description.status));
     if (waitMs <= 0) return { ...run, status: "RUNNING", outcome: undefined };
 
     const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
@@ -131,16 +135,18 @@ export class WorkflowOperations {
       if (signal.aborted) throw err;
       if (!waitSignal.aborted) throw err;
       // The wait ran out before the run closed: answer with the status it has now.
-      const now = await this.describe(run);
-      return now.status === "RUNNING" ? { ...run, status: "RUNNING", outcome: undefined } : this.closedOutcome(run, now.status);
+      const now = await this.describe(run, signal);
+      return now.status === "RUNNING"
+        ? { ...run, status: "RUNNING", outcome: undefined }
+        : this.within(signal, () => this.closedOutcome(run, now.status));
     }
   }
 
   /** Starts a run and waits for its outcome, bounded by `signal` (the call's deadline). */
   async run(input: StartInput, signal: AbortSignal): Promise<RunOutcome> {
-    const run = await this.start(input);
+    const run = await this.start(input, signal);
     try {
-      return await this.temporal.connection.withAbortSignal(signal, () => this.awaitOutcome(run));
+      return await this.within(signal, () => this.awaitOutcome(run));
     } catch (err) {
       if (!signal.aborted) throw err;
       const reason: unknown = signal.reason;
@@ -161,8 +167,8 @@ export class WorkflowOperations {
    * FailedPrecondition (Temporal would accept a repeated cancel request silently) and the answer names the
    * run that was stopped.
    */
-  async stop(input: StopInput): Promise<RunRef> {
-    const current = await this.describe(input);
+  async stop(input: StopInput, signal: AbortSignal): Promise<RunRef> {
+    const current = await this.describe(input, signal);
     const run: RunRef = { workflowId: current.workflowId, runId: current.runId };
     if (current.status !== "RUNNING") {
       throw new ConnectError(
@@ -171,18 +177,20 @@ export class WorkflowOperations {
       );
     }
     const reason = input.reason !== "" ? input.reason : DEFAULT_STOP_REASON;
-    if (input.terminate) {
-      await this.handle(run).terminate(reason);
-    } else {
-      // The SDK's handle.cancel() cannot carry a reason; the service call can.
-      await this.temporal.client.workflowService.requestCancelWorkflowExecution({
-        namespace: this.temporal.namespace,
-        workflowExecution: { workflowId: run.workflowId, runId: run.runId },
-        identity: this.temporal.client.options.identity,
-        requestId: randomUUID(),
-        reason,
-      });
-    }
+    await this.within(signal, async () => {
+      if (input.terminate) {
+        await this.handle(run).terminate(reason);
+      } else {
+        // The SDK's handle.cancel() cannot carry a reason; the service call can.
+        await this.temporal.client.workflowService.requestCancelWorkflowExecution({
+          namespace: this.temporal.namespace,
+          workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+          identity: this.temporal.client.options.identity,
+          requestId: randomUUID(),
+          reason,
+        });
+      }
+    });
     return run;
   }
 
@@ -195,6 +203,22 @@ export class WorkflowOperations {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Runs Temporal calls under the RPC's signal: a client that goes away or runs out of time stops them. */
+  private within<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    return this.temporal.connection.withAbortSignal(signal, fn);
+  }
+
+  /** The run of `workflowId` that `requestId` started, if its latest run is that one. */
+  private async runStartedFor(workflowId: string, requestId: string): Promise<RunRef | undefined> {
+    try {
+      const latest = await this.temporal.client.workflow.getHandle(workflowId).describe();
+      return latest.memo?.[REQUEST_ID_MEMO] === requestId ? { workflowId, runId: latest.runId } : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
     }
   }
 

@@ -146,6 +146,18 @@ describe.each(PROTOCOLS)("WorkflowService over %s", (protocol) => {
     expect(late).toEqual(first);
   });
 
+  it("makes a start idempotent by request_id under a chosen workflow_id, and tells other requests apart", async () => {
+    const workflowId = `idem-${protocol}-${randomUUID()}`;
+    const first = await client().runWorkflow({ workflowType: "greet", workflowId, input: json({ name: "A" }), requestId: "r-1" });
+    expect(first.status).toBe(WorkflowStatus.COMPLETED);
+    // The first run closed; the retry still returns it.
+    const retry = await client().startWorkflow({ workflowType: "greet", workflowId, input: json({ name: "A" }), requestId: "r-1" });
+    expect(retry).toEqual({ workflowId, runId: first.runId, $typeName: retry.$typeName });
+    // A different request under the same id is a new run, as Temporal's default reuse policy allows.
+    const next = await client().startWorkflow({ workflowType: "greet", workflowId, input: json({ name: "B" }), requestId: "r-2" });
+    expect(next.runId).not.toBe(first.runId);
+  });
+
   it("refuses a second run under an open workflow id", async () => {
     const workflowId = `dup-${protocol}-${randomUUID()}`;
     await client().startWorkflow({ workflowType: "sleep", workflowId, input: json({ seconds: 600 }) });

@@ -56,7 +56,7 @@ export type StartWorkflowRequest = Message<"flowgate.workflow.v1.StartWorkflowRe
 
   /**
    * Idempotency key: a request retried with the same request_id (and workflow_id) returns the run the
-   * first attempt started instead of starting another one.
+   * first attempt started, open or closed, instead of starting another one.
    *
    * @generated from field: string request_id = 5;
    */
