@@ -6,6 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import type { Logger } from "pino";
+import { stopChild } from "./child.js";
 
 export interface DevServerOptions {
   readonly cli: string;
@@ -70,12 +71,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address: `${host}:${options.port}`,
     uiUrl: options.uiPort === 0 ? undefined : `http://${host}:${options.uiPort}`,
     exited,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited, 10_000),
   };
 }

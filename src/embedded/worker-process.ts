@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { stopChild } from "./child.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 
@@ -21,12 +22,6 @@ export function spawnWorkerProcess(env: Record<string, string>, log: Logger): Wo
   log.info({ pid: child.pid }, "started the worker process");
   return {
     exited,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited, 15_000),
   };
 }
