@@ -119,46 +119,47 @@ export class WorkflowOperations {
 
   /**
    * The outcome of a run. An open run is waited on for up to `waitMs` (0: not at all); the call's own
-   * signal still bounds the wait, and its abort propagates as the caller's error.
+   * signal still bounds the wait, and its abort propagates as the caller's error. Without a run id the
+   * latest run is meant, and the wait follows it through continue-as-new and retries to the final run.
    */
   async result(ref: RunRef, waitMs: number, signal: AbortSignal): Promise<RunOutcome> {
     // Resolve the run first, so the answer names the run it speaks of even when the request named none.
     const description = await this.describe(ref, signal);
     const run: RunRef = { workflowId: description.workflowId, runId: description.runId };
-    if (description.status !== "RUNNING") return this.within(signal, () => this.closedOutcome(run, description.status));
-    if (waitMs <= 0) return { ...run, status: "RUNNING", outcome: undefined };
+    if (!isOpen(description.status)) return this.within(signal, () => this.closedOutcome(run, description.status));
+    if (waitMs <= 0) return { ...run, status: description.status, outcome: undefined };
 
+    const follow = ref.runId === "";
     const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
     try {
-      return await this.temporal.connection.withAbortSignal(waitSignal, () => this.awaitOutcome(run));
+      return await this.temporal.connection.withAbortSignal(waitSignal, () => this.awaitOutcome(run, follow));
     } catch (err) {
-      if (signal.aborted) throw err;
-      if (!waitSignal.aborted) throw err;
+      if (signal.aborted || !waitSignal.aborted) throw err;
       // The wait ran out before the run closed: answer with the status it has now.
-      const now = await this.describe(run, signal);
-      return now.status === "RUNNING"
-        ? { ...run, status: "RUNNING", outcome: undefined }
-        : this.within(signal, () => this.closedOutcome(run, now.status));
+      const now = await this.describe(follow ? { workflowId: run.workflowId, runId: "" } : run, signal);
+      const current: RunRef = { workflowId: now.workflowId, runId: now.runId };
+      return isOpen(now.status)
+        ? { ...current, status: now.status, outcome: undefined }
+        : this.within(signal, () => this.closedOutcome(current, now.status));
     }
   }
 
-  /** Starts a run and waits for its outcome, bounded by `signal` (the call's deadline). */
+  /**
+   * Starts a run and waits for its final outcome, following continue-as-new and retries, bounded by
+   * `signal` (the call's deadline). At the deadline the workflow keeps running; the error names it.
+   */
   async run(input: StartInput, signal: AbortSignal): Promise<RunOutcome> {
-    const run = await this.start(input, signal);
+    let run: RunRef | undefined;
     try {
-      return await this.within(signal, () => this.awaitOutcome(run));
+      run = await this.start(input, signal);
+      const started = run;
+      return await this.within(signal, () => this.awaitOutcome(started, true));
     } catch (err) {
       if (!signal.aborted) throw err;
       const reason: unknown = signal.reason;
       if (reason instanceof ConnectError && reason.code !== Code.DeadlineExceeded) throw reason;
-      throw new ConnectError(
-        `workflow "${run.workflowId}" run "${run.runId}" was still running at the deadline; it keeps running: ` +
-          "get its outcome with GetWorkflowResult",
-        Code.DeadlineExceeded,
-        undefined,
-        undefined,
-        err,
-      );
+      const what = run === undefined ? "the workflow could not be started before the deadline" : `workflow "${run.workflowId}" run "${run.runId}" was still running at the deadline; it keeps running: get its outcome with GetWorkflowResult`;
+      throw new ConnectError(what, Code.DeadlineExceeded, undefined, undefined, err);
     }
   }
 
@@ -170,7 +171,7 @@ export class WorkflowOperations {
   async stop(input: StopInput, signal: AbortSignal): Promise<RunRef> {
     const current = await this.describe(input, signal);
     const run: RunRef = { workflowId: current.workflowId, runId: current.runId };
-    if (current.status !== "RUNNING") {
+    if (!isOpen(current.status)) {
       throw new ConnectError(
         `workflow "${run.workflowId}" run "${run.runId}" is already closed (${current.status})`,
         Code.FailedPrecondition,
@@ -226,15 +227,21 @@ export class WorkflowOperations {
     return this.temporal.client.workflow.getHandle(ref.workflowId, ref.runId || undefined, { followRuns: false });
   }
 
-  /** Waits on one run's close event; a run that continued as new reports that, not its successor's result. */
-  private async awaitOutcome(run: RunRef): Promise<RunOutcome> {
+  /**
+   * Waits for a run to close. With `follow`, a run that continues as new (or is retried) is followed to the
+   * last run of its chain, whose id the outcome then carries; without, that run's own close is reported.
+   */
+  private async awaitOutcome(run: RunRef, follow: boolean): Promise<RunOutcome> {
+    const handle = this.temporal.client.workflow.getHandle(run.workflowId, run.runId, { followRuns: follow });
+    const finalRun = async (): Promise<RunRef> =>
+      follow ? { workflowId: run.workflowId, runId: (await this.temporal.client.workflow.getHandle(run.workflowId).describe()).runId } : run;
     try {
-      const value = await this.handle(run).result();
-      return { ...run, status: "COMPLETED", outcome: { kind: "result", value } };
+      const value = await handle.result();
+      return { ...(await finalRun()), status: "COMPLETED", outcome: { kind: "result", value } };
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const failure = err.cause ?? err;
-        return { ...run, status: statusOfFailure(failure), outcome: { kind: "failure", failure: toFailureInfo(failure) } };
+        return { ...(await finalRun()), status: statusOfFailure(failure), outcome: { kind: "failure", failure: toFailureInfo(failure) } };
       }
       if (err instanceof Error && err.name === "WorkflowContinuedAsNewError") {
         return { ...run, status: "CONTINUED_AS_NEW", outcome: undefined };
@@ -243,12 +250,16 @@ export class WorkflowOperations {
     }
   }
 
+  /** The outcome of a run known to be closed. */
   private async closedOutcome(run: RunRef, status: WorkflowStatusName): Promise<RunOutcome> {
-    if (status === "CONTINUED_AS_NEW" || status === "PAUSED" || status === "UNSPECIFIED") {
-      return { ...run, status, outcome: undefined };
-    }
-    return this.awaitOutcome(run);
+    if (status === "CONTINUED_AS_NEW" || status === "UNSPECIFIED") return { ...run, status, outcome: undefined };
+    return this.awaitOutcome(run, false);
   }
+}
+
+/** Open runs can still change: running, or paused by an operator. */
+function isOpen(status: WorkflowStatusName): boolean {
+  return status === "RUNNING" || status === "PAUSED";
 }
 
 function toRunDescription(d: WorkflowExecutionDescription): RunDescription {

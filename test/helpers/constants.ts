@@ -9,4 +9,5 @@ export const TEST_WORKFLOWS: readonly WorkflowTypeInfo[] = [
   ...SAMPLE_WORKFLOWS,
   { name: "fail", description: "Fails with the given message." },
   { name: "add", description: "Adds two numbers given as a JSON array.", spreadArgs: true },
+  { name: "chain", description: "Continues as new a few times, then completes." },
 ];

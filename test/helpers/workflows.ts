@@ -1,5 +1,5 @@
 // The test worker's workflows: the samples, plus fixtures that exercise failures and several arguments.
-import { ApplicationFailure } from "@temporalio/workflow";
+import { ApplicationFailure, continueAsNew } from "@temporalio/workflow";
 
 export { greet, sleep } from "../../src/workflows/index.js";
 
@@ -11,4 +11,10 @@ export async function fail(input: { message: string }): Promise<never> {
 /** Takes two arguments: the gateway passes a JSON array input as the arguments. */
 export async function add(a: number, b: number): Promise<number> {
   return a + b;
+}
+
+/** Continues as new `steps` times, then completes: a chain of runs under one workflow id. */
+export async function chain(input: { steps: number }): Promise<{ done: true }> {
+  if (input.steps > 0) await continueAsNew<typeof chain>({ steps: input.steps - 1 });
+  return { done: true };
 }

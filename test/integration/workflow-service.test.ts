@@ -70,6 +70,22 @@ describe.each(PROTOCOLS)("WorkflowService over %s", (protocol) => {
     expect(resultOf(res)).toEqual({ greeting: "Hello, Grace!" });
   });
 
+  it("follows continue-as-new to the final run's outcome", async () => {
+    const res = await client().runWorkflow({ workflowType: "chain", input: json({ steps: 2 }) });
+    expect(res.status).toBe(WorkflowStatus.COMPLETED);
+    expect(resultOf(res)).toEqual({ done: true });
+    const latest = await client().getWorkflowStatus({ workflowId: res.workflowId });
+    expect(res.runId).toBe(latest.runId);
+
+    const { workflowId, runId: firstRunId } = await client().startWorkflow({ workflowType: "chain", input: json({ steps: 1 }) });
+    const followed = await client().getWorkflowResult({ workflowId, wait: wait(20_000) });
+    expect(followed.status).toBe(WorkflowStatus.COMPLETED);
+    expect(followed.runId).not.toBe(firstRunId);
+    // Asked about the first run itself, the answer is that run's own end.
+    const first = await client().getWorkflowResult({ workflowId, runId: firstRunId });
+    expect(first).toMatchObject({ runId: firstRunId, status: WorkflowStatus.CONTINUED_AS_NEW });
+  });
+
   it("passes a JSON array as the arguments of a workflow that takes several", async () => {
     const res = await client().runWorkflow({ workflowType: "add", input: json([2, 40]) });
     expect(resultOf(res)).toBe(42);
