@@ -11,6 +11,13 @@ import { createTemporalClient, waitForTemporal } from "./temporal/index.js";
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
+  // Everything that can be refused is checked before anything is started.
+  const tls = config.tls && {
+    cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
+    key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
+  };
+
+  // Stopped in reverse order of start: the API drains before the worker and Temporal go away.
   const cleanups: Array<() => Promise<void>> = [];
   let stopping = false;
   const stop = async (reason: string, exitCode: number) => {
@@ -30,44 +37,46 @@ async function main(): Promise<void> {
     });
   }
 
-  let address = config.temporalAddress;
-  if (address === undefined) {
-    const cli = await ensureTemporalCli({ override: config.temporalCli, toolsDir: path.join(config.dataDir, "tools"), log });
-    const devServer = await startDevServer({
-      cli,
-      port: config.devServerPort,
-      uiPort: config.devServerUiPort,
-      dbFile: path.join(config.dataDir, "temporal.sqlite"),
-      namespace: config.temporalNamespace,
-      log,
-    });
-    cleanups.push(() => devServer.stop());
-    void devServer.exited.then((code) => stop(`the Temporal dev server exited (code ${code})`, 1));
-    address = devServer.address;
-    await waitForTemporal({ address, namespace: config.temporalNamespace }, 60_000);
-    if (devServer.uiUrl) log.info({ url: devServer.uiUrl }, "Temporal web UI");
-  }
+  try {
+    let address = config.temporalAddress;
+    if (address === undefined) {
+      const cli = await ensureTemporalCli({ override: config.temporalCli, toolsDir: path.join(config.dataDir, "tools"), log });
+      const devServer = await startDevServer({
+        cli,
+        port: config.devServerPort,
+        uiPort: config.devServerUiPort,
+        dbFile: path.join(config.dataDir, "temporal.sqlite"),
+        namespace: config.temporalNamespace,
+        log,
+      });
+      cleanups.push(() => devServer.stop());
+      void devServer.exited.then((code) => stop(`the Temporal dev server exited (code ${code})`, 1));
+      address = devServer.address;
+      await waitForTemporal({ address, namespace: config.temporalNamespace }, 60_000);
+      if (devServer.uiUrl) log.info({ url: devServer.uiUrl }, "Temporal web UI");
+    }
 
-  if (config.startWorker) {
-    const worker = spawnWorkerProcess({ FLOWGATE_TEMPORAL_ADDRESS: address }, log);
-    cleanups.push(() => worker.stop());
-    void worker.exited.then((code) => stop(`the worker process exited (code ${code})`, 1));
-  }
+    if (config.startWorker) {
+      const worker = spawnWorkerProcess({ FLOWGATE_TEMPORAL_ADDRESS: address }, log);
+      cleanups.push(() => worker.stop());
+      void worker.exited.then((code) => stop(`the worker process exited (code ${code})`, 1));
+    }
 
-  const temporal = createTemporalClient({ address, namespace: config.temporalNamespace });
-  cleanups.push(() => temporal.close());
-  const tls = config.tls && {
-    cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
-    key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
-  };
-  const app = await createApp({ config, logger: log, temporal, tls });
-  cleanups.push(() => app.close());
-  await app.listen({ host: config.host, port: config.port });
-  log.info(
-    { temporal: address, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
-    `Flowgate serves gRPC, gRPC-Web, Connect and REST on http://${config.host}:${(app.server.address() as { port: number }).port}` +
-      (tls ? " (and TLS on the same port)" : ""),
-  );
+    const temporal = createTemporalClient({ address, namespace: config.temporalNamespace });
+    cleanups.push(() => temporal.close());
+    const app = await createApp({ config, logger: log, temporal, tls });
+    cleanups.push(() => app.close());
+    await app.listen({ host: config.host, port: config.port });
+    log.info(
+      { temporal: address, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
+      `Flowgate serves gRPC, gRPC-Web, Connect and REST on http://${config.host}:${(app.server.address() as { port: number }).port}` +
+        (tls ? " (and TLS on the same port)" : ""),
+    );
+  } catch (err) {
+    // Whatever was started before the failure is stopped, so nothing is left running.
+    log.fatal({ err }, "Flowgate failed to start");
+    await stop("start-up failed", 1);
+  }
 }
 
 async function readPem(file: string, variable: string): Promise<Buffer> {

@@ -55,7 +55,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push("--db-filename", options.dbFile);
   }
   const log = options.log.child({ component: "temporal-dev-server" });
-  const child: ChildProcess = spawn(options.cli, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(options.cli, args, { stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: a Ctrl-C reaches only Flowgate, which stops the API first, then this.
+    detached: true,
+  });
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on("line", (line) => log.debug(line));
   }

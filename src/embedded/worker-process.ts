@@ -17,6 +17,8 @@ export function spawnWorkerProcess(env: Record<string, string>, log: Logger): Wo
   const child = spawn(process.execPath, [...process.execArgv, WORKER_MAIN], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group: a Ctrl-C reaches only Flowgate, which stops the API first, then this.
+    detached: true,
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   log.info({ pid: child.pid }, "started the worker process");

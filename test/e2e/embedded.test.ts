@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedCliPath } from "../../src/embedded/index.js";
@@ -65,6 +66,17 @@ async function stopFlowgate(flowgate: Flowgate): Promise<number | null> {
   return flowgate.exited;
 }
 
+/** True when something accepts connections on 127.0.0.1:port. */
+async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
@@ -98,6 +110,25 @@ describe("npm start (embedded default)", () => {
       expect(ready.status).toBe(200);
     } finally {
       if (!stopped) expect(await stopFlowgate(flowgate)).toBe(0);
+    }
+    // Stopped means stopped: the embedded Temporal is gone too.
+    expect(await listening(Number(env.FLOWGATE_TEMPORAL_DEV_PORT))).toBe(false);
+  });
+
+  it("fails to start on a taken port, leaving nothing running", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(env.FLOWGATE_PORT), "127.0.0.1", resolve));
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect(code).toBe(1);
+      expect(output).toMatch(/EADDRINUSE/);
+      expect(await listening(Number(env.FLOWGATE_TEMPORAL_DEV_PORT))).toBe(false);
+    } finally {
+      blocker.close();
     }
   });
 });
