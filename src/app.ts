@@ -5,19 +5,28 @@ import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { createValidateInterceptor } from "@connectrpc/validate";
-import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { WorkflowService } from "../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import type { Config } from "./config.js";
 import { SAMPLE_WORKFLOWS, WorkflowRegistry, type WorkflowTypeInfo } from "./registry/index.js";
-import { createErrorInterceptor, HTTP_STATUS_BY_CODE, kLogger, toConnectError } from "./server/errors.js";
-import { cachedProbe, registerGrpcHealth, registerHttpHealth } from "./server/health.js";
-import { createOnePortServer } from "./server/listener.js";
-import { reportParseErrorsAsInvalidArgument } from "./server/parse-errors.js";
-import { registerReflection } from "./server/reflection.js";
-import { registerRestRoutes, restError, type RestRoute } from "./server/rest/transcoder.js";
-import { createWorkflowService } from "./services/workflow-service.js";
+import {
+  cachedProbe,
+  createErrorInterceptor,
+  createOnePortServer,
+  HTTP_STATUS_BY_CODE,
+  kLogger,
+  registerGrpcHealth,
+  registerHttpHealth,
+  registerReflection,
+  registerRestRoutes,
+  reportParseErrorsAsInvalidArgument,
+  restError,
+  toConnectError,
+  type RestRoute,
+} from "./server/index.js";
+import { createWorkflowService } from "./services/index.js";
 import { WorkflowOperations, type TemporalClient } from "./temporal/index.js";
 
 export interface AppOptions {
@@ -38,8 +47,18 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     serverFactory: (handler) =>
-      createOnePortServer(handler, { http2SessionTimeoutMs: 72_000, tls: options.tls }) as never,
+      createOnePortServer(handler, { http2SessionTimeoutMs: 72_000, keepAliveTimeoutMs: 72_000, tls: options.tls }) as never,
     bodyLimit: config.bodyLimitBytes,
+    routerOptions: {
+      // Workflow ids may be 1000 characters, and three times that once percent-encoded in a path.
+      maxParamLength: 4096,
+      ignoreTrailingSlash: true,
+    },
+    // A URL Fastify cannot even route (bad percent-encoding) still gets the Connect error shape.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = restError(new ConnectError(`malformed request URL: ${err.message}`, Code.InvalidArgument));
+      void (reply as FastifyReply).code(status).type("application/json").send(body);
+    },
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     return503OnClosing: true,

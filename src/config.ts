@@ -47,10 +47,11 @@ export function loadConfig(env: Env = process.env): Config {
     const value = env[name]?.trim();
     return value === "" ? undefined : value;
   };
-  const temporalAddress = read("FLOWGATE_TEMPORAL_ADDRESS") ?? read("TEMPORAL_ADDRESS");
-  if (temporalAddress !== undefined && !/^[^\s:/]+:\d+$/.test(temporalAddress)) {
+  const addressVariable = read("FLOWGATE_TEMPORAL_ADDRESS") !== undefined ? "FLOWGATE_TEMPORAL_ADDRESS" : "TEMPORAL_ADDRESS";
+  const temporalAddress = read(addressVariable);
+  if (temporalAddress !== undefined && !/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(temporalAddress)) {
     throw new ConfigError(
-      `FLOWGATE_TEMPORAL_ADDRESS must be host:port (such as temporal.internal:7233), got "${temporalAddress}"`,
+      `${addressVariable} must be host:port (such as temporal.internal:7233 or [::1]:7233), got "${temporalAddress}"`,
     );
   }
   const dataDir = path.resolve(read("FLOWGATE_DATA_DIR") ?? ".flowgate");

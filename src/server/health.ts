@@ -25,10 +25,16 @@ export function cachedProbe(check: () => Promise<boolean>, ttlMs = 1000): Readin
 
 const WATCH_INTERVAL_MS = 5000;
 
+/**
+ * grpc.health.v1: the server as a whole ("") is SERVING while this process answers, so a Temporal outage
+ * never gets healthy replicas restarted by a liveness probe; each application service is SERVING only
+ * while Temporal answers, which is what a readiness probe should ask about.
+ */
 export function registerGrpcHealth(router: ConnectRouter, served: readonly DescService[], probe: ReadinessProbe): void {
   const known = new Set(["", ...served.map((s) => s.typeName), Health.typeName]);
   const statusOf = async (service: string) => {
     if (!known.has(service)) return undefined;
+    if (service === "" || service === Health.typeName) return ServingStatus.SERVING;
     return (await probe.ready()) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   };
   router.service(Health, {

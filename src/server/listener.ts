@@ -10,6 +10,8 @@ import { createServer } from "@httptoolkit/httpolyglot";
 export interface OnePortServerOptions {
   /** Idle HTTP/2 sessions are closed after this long. */
   readonly http2SessionTimeoutMs: number;
+  /** Idle HTTP/1.1 keep-alive connections are closed after this long. */
+  readonly keepAliveTimeoutMs: number;
   /** PEM certificate and key: when set, TLS connections are accepted on the same port too. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -38,8 +40,12 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
     session.setTimeout(options.http2SessionTimeoutMs, () => session.close());
     session.once("close", () => sessions.delete(session));
   });
-  // The HTTP/1.1 server is private to httpolyglot; it is the one that tracks keep-alive sockets.
+  // The HTTP/1.1 server is private to httpolyglot; it is the one that tracks keep-alive sockets. Fastify
+  // sets its timeouts only on servers it creates, so they are set here: an idle keep-alive connection
+  // outlives a load balancer's usual 60 s idle timeout instead of Node's 5 s default.
   const http1 = (server as unknown as { _httpServer: http.Server })._httpServer;
+  http1.keepAliveTimeout = options.keepAliveTimeoutMs;
+  http1.headersTimeout = options.keepAliveTimeoutMs + 1000;
   return Object.assign(server, {
     closeIdleConnections: () => http1.closeIdleConnections(),
     closeAllConnections: () => {

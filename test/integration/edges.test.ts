@@ -186,3 +186,23 @@ describe("gRPC edges", () => {
     expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
   });
 });
+
+describe("REST URLs", () => {
+  it("accepts a workflow id of 1000 characters in the path", async () => {
+    const id = "x".repeat(1000);
+    const res = await fetch(`${server.baseUrl}/workflows/v1/status/${id}`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { message: string }).message).toContain(id);
+  });
+
+  it("answers a malformed percent-encoding with 400 in the Connect shape", async () => {
+    const res = await fetch(`${server.baseUrl}/workflows/v1/status/%E0%A4%A`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/malformed request URL/) });
+  });
+
+  it("ignores a trailing slash", async () => {
+    const res = await post("/workflows/v1/run/", JSON.stringify({ workflow_type: "greet", input: { name: "Kay" } }));
+    expect(res).toMatchObject({ status: 200, body: { status: "WORKFLOW_STATUS_COMPLETED" } });
+  });
+});

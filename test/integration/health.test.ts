@@ -66,7 +66,11 @@ describe("with Temporal unreachable", () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: "unavailable", temporal: "unreachable" });
     const health = createClient(Health, createGrpcTransport({ baseUrl }));
-    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    // The process is fine (a liveness probe must not restart it); the service is not ready.
+    expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "flowgate.workflow.v1.WorkflowService" })).status).toBe(
+      HealthCheckResponse_ServingStatus.NOT_SERVING,
+    );
   });
 
   it("answers calls with Unavailable (503 on REST), not Internal", async () => {

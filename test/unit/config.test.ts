@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       startWorker: false, // an external Temporal has its own workers
     });
     expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_TEMPORAL_ADDRESS: "f:7233" }).temporalAddress).toBe("f:7233");
+    expect(loadConfig({ TEMPORAL_ADDRESS: "[::1]:7233" }).temporalAddress).toBe("[::1]:7233");
   });
 
   it("takes TLS files as a pair", () => {
@@ -47,6 +48,7 @@ describe("loadConfig", () => {
     [{ FLOWGATE_START_WORKER: "maybe" }, /FLOWGATE_START_WORKER must be true or false/],
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
+    [{ TEMPORAL_ADDRESS: "temporal" }, /^TEMPORAL_ADDRESS must be host:port/],
     [{ FLOWGATE_TLS_CERT_FILE: "cert.pem" }, /go together, but only FLOWGATE_TLS_CERT_FILE is set/],
   ])("names the variable in error: %o", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

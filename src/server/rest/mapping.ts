@@ -14,7 +14,7 @@ export interface HttpBinding {
   readonly template: CompiledTemplate;
   /** "" (no body), "*" (the body is the request) or a field name (the body is that field). */
   readonly body: string;
-  /** "" (the response is the body) or the response field to send alone. */
+  /** "" (the response is the body) or the proto name of the response field to send alone. */
   readonly responseBody: string;
 }
 
@@ -43,10 +43,14 @@ function toBinding(method: DescMethod, rule: HttpRule): HttpBinding {
       throw new Error(`${where}: google.api.http pattern "${pattern.case ?? "none"}" is not supported`);
   }
   if (rule.body !== "" && rule.body !== "*") resolveField(method.input, rule.body.split("."), where);
-  if (rule.responseBody !== "") resolveField(method.output, rule.responseBody.split("."), where);
+  let responseBody = "";
+  if (rule.responseBody !== "") {
+    if (rule.responseBody.includes(".")) throw new Error(`${where}: response_body must name a top-level field`);
+    responseBody = resolveField(method.output, [rule.responseBody], where).name;
+  }
   const template = compileTemplate(path);
   for (const v of template.variables) resolveField(method.input, v.fieldPath, where);
-  return { httpMethod, template, body: rule.body, responseBody: rule.responseBody };
+  return { httpMethod, template, body: rule.body, responseBody };
 }
 
 /** Follows a field path (proto or JSON names) through nested messages; throws when a step is unknown. */
