@@ -46,7 +46,28 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   const http1 = (server as unknown as { _httpServer: http.Server })._httpServer;
   http1.keepAliveTimeout = options.keepAliveTimeoutMs;
   http1.headersTimeout = options.keepAliveTimeoutMs + 1000;
+  // Node's HTTP server starts tracking its connections (what closeIdleConnections and the headers and
+  // request timeouts work on) when it emits 'listening'. This one never listens itself, so tracking is
+  // started here; without it, closing would wait out every idle keep-alive connection.
+  const startTracking = http1.listeners("listening").find((fn) => fn.name === "setupConnectionsTracking");
+  if (startTracking === undefined) throw new Error("this Node.js version's HTTP server cannot be shared on one port");
+  startTracking.call(http1);
+  // Fastify closes idle connections once, when it starts closing; one busy then goes idle afterwards and
+  // would hold the close for the whole keep-alive time. Until the listener has closed, keep sweeping.
+  const close = server.close.bind(server);
+  const closeSweeping = (callback?: (err?: Error) => void) => {
+    const sweep = setInterval(() => http1.closeIdleConnections(), 100);
+    close((err?: Error) => {
+      clearInterval(sweep);
+      http1.close(() => undefined); // stops its connection checks; it was never listening itself
+      callback?.(err);
+    });
+    http1.closeIdleConnections();
+    for (const session of sessions) session.close();
+    return server;
+  };
   return Object.assign(server, {
+    close: closeSweeping,
     closeIdleConnections: () => http1.closeIdleConnections(),
     closeAllConnections: () => {
       http1.closeAllConnections();
