@@ -38,10 +38,13 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<Code, number>> = {
  */
 export function toConnectError(err: unknown, signal?: AbortSignal): ConnectError {
   if (err instanceof ConnectError) return err;
-  if (signal?.aborted) return ConnectError.from(signal.reason);
-  return (
-    temporalErrorToConnect(err) ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err)
-  );
+  const mapped = temporalErrorToConnect(err);
+  if (signal?.aborted) {
+    const reason = ConnectError.from(signal.reason);
+    // A mapped error that explains the same abort better (which run is still going) keeps its message.
+    return mapped?.code === reason.code ? mapped : reason;
+  }
+  return mapped ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }
 
 /** The outermost interceptor: maps every failure once, and logs the ones that are the server's fault. */

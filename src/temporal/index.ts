@@ -1,6 +1,6 @@
 export { createTemporalClient, waitForTemporal } from "./connection.js";
 export type { TemporalClient, TemporalTarget } from "./connection.js";
-export { TEMPORAL_ERROR_TABLE, temporalErrorToConnect } from "./errors.js";
+export { RequestIdConflictError, RunClosedError, RunDeadlineError, TEMPORAL_ERROR_TABLE, temporalErrorToConnect } from "./errors.js";
 export { WorkflowOperations } from "./workflows.js";
 export type {
   FailureInfo,

@@ -1,7 +1,6 @@
 // Workflow operations on Temporal, in domain terms: plain JSON in, plain JSON out. The services translate
 // protos to and from these; nothing else in Flowgate calls the Temporal client.
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError } from "@connectrpc/connect";
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -10,6 +9,7 @@ import {
 } from "@temporalio/client";
 import { CancelledFailure, TemporalFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
 import type { TemporalClient } from "./connection.js";
+import { RequestIdConflictError, RunClosedError, RunDeadlineError } from "./errors.js";
 
 export type WorkflowStatusName =
   | "UNSPECIFIED"
@@ -102,13 +102,7 @@ export class WorkflowOperations {
         // A retry racing the first attempt: the run it started is there now.
         const earlier = await this.runStartedFor(workflowId, requestId);
         if (earlier !== undefined) return earlier;
-        throw new ConnectError(
-          `workflow "${workflowId}" already exists and was started for a different request_id`,
-          Code.AlreadyExists,
-          undefined,
-          undefined,
-          err,
-        );
+        throw new RequestIdConflictError(workflowId, err);
       }
     });
   }
@@ -155,11 +149,9 @@ export class WorkflowOperations {
       const started = run;
       return await this.within(signal, () => this.awaitOutcome(started, true));
     } catch (err) {
+      // Out of time (or the client went away: the error mapping then reports that instead).
       if (!signal.aborted) throw err;
-      const reason: unknown = signal.reason;
-      if (reason instanceof ConnectError && reason.code !== Code.DeadlineExceeded) throw reason;
-      const what = run === undefined ? "the workflow could not be started before the deadline" : `workflow "${run.workflowId}" run "${run.runId}" was still running at the deadline; it keeps running: get its outcome with GetWorkflowResult`;
-      throw new ConnectError(what, Code.DeadlineExceeded, undefined, undefined, err);
+      throw new RunDeadlineError(run, err);
     }
   }
 
@@ -172,10 +164,7 @@ export class WorkflowOperations {
     const current = await this.describe(input, signal);
     const run: RunRef = { workflowId: current.workflowId, runId: current.runId };
     if (!isOpen(current.status)) {
-      throw new ConnectError(
-        `workflow "${run.workflowId}" run "${run.runId}" is already closed (${current.status})`,
-        Code.FailedPrecondition,
-      );
+      throw new RunClosedError(run.workflowId, run.runId, current.status);
     }
     const reason = input.reason !== "" ? input.reason : DEFAULT_STOP_REASON;
     await this.within(signal, async () => {

@@ -9,7 +9,13 @@ import {
 import { ApplicationFailure, RetryState, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { describe, expect, it } from "vitest";
 import { HTTP_STATUS_BY_CODE, toConnectError } from "../../src/server/errors.js";
-import { TEMPORAL_ERROR_TABLE, temporalErrorToConnect } from "../../src/temporal/index.js";
+import {
+  RequestIdConflictError,
+  RunClosedError,
+  RunDeadlineError,
+  TEMPORAL_ERROR_TABLE,
+  temporalErrorToConnect,
+} from "../../src/temporal/index.js";
 
 /** A gRPC status error as @grpc/grpc-js raises it. */
 function grpcError(code: number, details: string): Error {
@@ -27,7 +33,12 @@ describe("Temporal error table", () => {
       /^workflow failed: boom$/,
     ],
     ["WorkflowContinuedAsNewError", new WorkflowContinuedAsNewError("continued", "run-2"), Code.FailedPrecondition, /run-2/],
-    ["gRPC status from Temporal", new ServiceError("call failed", { cause: grpcError(14, "connection refused") }), Code.Unavailable, /^temporal: connection refused$/],
+    ["RunClosedError", new RunClosedError("wf-3", "run-3", "COMPLETED"), Code.FailedPrecondition, /^workflow "wf-3" run "run-3" is already closed \(COMPLETED\)$/],
+    ["RequestIdConflictError", new RequestIdConflictError("wf-4", undefined), Code.AlreadyExists, /different request_id/],
+    ["RunDeadlineError", new RunDeadlineError({ workflowId: "wf-5", runId: "run-5" }, undefined), Code.DeadlineExceeded, /"wf-5" run "run-5" was still running/],
+    ["gRPC status from Temporal about the request", new ServiceError("call failed", { cause: grpcError(14, "connection refused") }), Code.Unavailable, /^temporal: connection refused$/],
+    ["gRPC auth failure from Temporal", grpcError(7, "Request unauthorized."), Code.Internal, /^temporal refused the gateway's credentials$/],
+    ["gRPC server failure from Temporal", grpcError(13, "persistence: disk on fire at /var/db"), Code.Internal, /^temporal failed to answer$/],
     ["Temporal unreachable", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:7233"), { code: "ECONNREFUSED" }), Code.Unavailable, /unreachable/],
   ];
 
@@ -42,10 +53,12 @@ describe("Temporal error table", () => {
     expect(mapped?.cause).toBe(err);
   });
 
-  it("passes every gRPC code through as the same Connect code", () => {
+  it("passes codes about the request through, and hides Temporal's own failures", () => {
+    expect(temporalErrorToConnect(grpcError(3, "id too long"))?.code).toBe(Code.InvalidArgument);
     expect(temporalErrorToConnect(grpcError(4, "deadline"))?.code).toBe(Code.DeadlineExceeded);
     expect(temporalErrorToConnect(grpcError(8, "busy"))?.code).toBe(Code.ResourceExhausted);
-    expect(temporalErrorToConnect(grpcError(7, "denied"))?.code).toBe(Code.PermissionDenied);
+    expect(temporalErrorToConnect(grpcError(16, "no token"))?.code).toBe(Code.Internal);
+    expect(temporalErrorToConnect(grpcError(15, "lost"))?.rawMessage).toBe("temporal failed to answer");
   });
 
   it("leaves other errors to the caller", () => {
@@ -66,10 +79,18 @@ describe("toConnectError", () => {
     expect(err.cause).toBeInstanceOf(TypeError);
   });
 
-  it("reports a call aborted by its deadline as the deadline", () => {
+  it("reports a call aborted by its deadline as the deadline, naming the run when it can", () => {
     const controller = new AbortController();
     controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
     expect(toConnectError(grpcError(1, "cancelled"), controller.signal).code).toBe(Code.DeadlineExceeded);
+    const named = toConnectError(new RunDeadlineError({ workflowId: "w", runId: "r" }, undefined), controller.signal);
+    expect(named.rawMessage).toMatch(/"w" run "r"/);
+  });
+
+  it("reports a call its client abandoned as canceled", () => {
+    const controller = new AbortController();
+    controller.abort(new ConnectError("client disconnected", Code.Canceled));
+    expect(toConnectError(new RunDeadlineError(undefined, undefined), controller.signal).code).toBe(Code.Canceled);
   });
 });
 
