@@ -35,13 +35,18 @@ beforeAll(async () => {
   delete env.TEMPORAL_ADDRESS;
 });
 
+/** Every Flowgate this file started, so none outlives a failed or timed-out test. */
+const started = new Set<Flowgate>();
+
 afterAll(async () => {
+  await Promise.all([...started].map((f) => (f.process.exitCode === null ? stopFlowgate(f) : undefined)));
   await rm(dataDir, { recursive: true, force: true });
 });
 
 /** Starts src/main.ts and resolves once it logs that it serves. */
 async function startFlowgate(): Promise<Flowgate> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  started.add({ process: child, baseUrl: "", exited: new Promise((resolve) => child.once("exit", resolve)) });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const lines: string[] = [];
   const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -58,7 +63,9 @@ async function startFlowgate(): Promise<Flowgate> {
     }
     void exited.then((code) => reject(new Error(`Flowgate exited with ${code}:\n${lines.join("\n")}`)));
   });
-  return { process: child, baseUrl, exited };
+  const flowgate = { process: child, baseUrl, exited };
+  started.add(flowgate);
+  return flowgate;
 }
 
 async function stopFlowgate(flowgate: Flowgate): Promise<number | null> {
@@ -82,7 +89,8 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 describe("npm start (embedded default)", () => {
-  it("runs workflows, keeps them across a restart, and stops cleanly", async () => {
+  // Two full start-ups (Temporal, a worker bundling its workflows, the API) on a busy 2-core machine.
+  it("runs workflows, keeps them across a restart, and stops cleanly", { timeout: 180_000 }, async () => {
     let flowgate = await startFlowgate();
     let stopped = false;
     try {
@@ -115,18 +123,25 @@ describe("npm start (embedded default)", () => {
     expect(await listening(Number(env.FLOWGATE_TEMPORAL_DEV_PORT))).toBe(false);
   });
 
-  it("fails to start on a taken port, leaving nothing running", async () => {
+  it("fails to start on a taken port, leaving nothing running", { timeout: 120_000 }, async () => {
     const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(Number(env.FLOWGATE_PORT), "127.0.0.1", resolve));
+    const apiPort = await freePort();
+    const devPort = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(apiPort, "127.0.0.1", resolve));
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        cwd: REPO_ROOT,
+        env: { ...env, FLOWGATE_PORT: String(apiPort), FLOWGATE_TEMPORAL_DEV_PORT: String(devPort) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      started.add({ process: child, baseUrl: "", exited: new Promise((resolve) => child.once("exit", resolve)) });
       let output = "";
       child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
       child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
       expect(code).toBe(1);
       expect(output).toMatch(/EADDRINUSE/);
-      expect(await listening(Number(env.FLOWGATE_TEMPORAL_DEV_PORT))).toBe(false);
+      expect(await listening(devPort)).toBe(false);
     } finally {
       blocker.close();
     }

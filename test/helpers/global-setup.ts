@@ -47,14 +47,19 @@ export default async function setup(project: TestProject) {
     throw err;
   }
   const { worker, close } = started;
-  const running = worker.run();
+  // A worker that dies mid-run fails the tests that need it; say why here rather than as an unhandled rejection.
+  let workerError: unknown;
+  const running = worker.run().catch((err: unknown) => {
+    workerError = err;
+    console.error("the test worker stopped:", err);
+  });
 
   project.provide("temporalAddress", devServer.address);
   project.provide("grpcurl", grpcurl);
 
   return async () => {
     try {
-      worker.shutdown();
+      if (workerError === undefined) worker.shutdown();
       await running;
       await close();
     } finally {
