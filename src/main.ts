@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     log.flush();
     process.exit(exitCode);
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP too: closing the terminal stops Flowgate the same orderly way.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       if (stopping) process.exit(1); // a second Ctrl-C does not wait
       void stop(signal, 0);

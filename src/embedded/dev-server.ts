@@ -1,12 +1,12 @@
 // The embedded Temporal: `temporal server start-dev` as a child process, its state in a SQLite file so
 // workflows survive a restart.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import type { Logger } from "pino";
-import { stopChild } from "./child.js";
+import { spawnOwned, stopChild } from "./child.js";
 
 export interface DevServerOptions {
   readonly cli: string;
@@ -55,10 +55,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     args.push("--db-filename", options.dbFile);
   }
   const log = options.log.child({ component: "temporal-dev-server" });
-  const child: ChildProcess = spawn(options.cli, args, { stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group: a Ctrl-C reaches only Flowgate, which stops the API first, then this.
-    detached: true,
-  });
+  const child: ChildProcess = spawnOwned(options.cli, args, { stdio: ["ignore", "pipe", "pipe"] });
   for (const stream of [child.stdout!, child.stderr!]) {
     readline.createInterface({ input: stream }).on("line", (line) => log.debug(line));
   }

@@ -1,9 +1,8 @@
 // The embedded default runs the worker as its own process, as production does: a workflow bug or a worker
 // restart never takes the API down with it.
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { stopChild } from "./child.js";
+import { spawnOwned, stopChild } from "./child.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 
@@ -14,11 +13,9 @@ export interface WorkerProcess {
 
 /** Starts `src/worker/main.ts` with this process's loader flags (tsx) and the given extra environment. */
 export function spawnWorkerProcess(env: Record<string, string>, log: Logger): WorkerProcess {
-  const child = spawn(process.execPath, [...process.execArgv, WORKER_MAIN], {
+  const child = spawnOwned(process.execPath, [...process.execArgv, WORKER_MAIN], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "inherit", "inherit"],
-    // Its own process group: a Ctrl-C reaches only Flowgate, which stops the API first, then this.
-    detached: true,
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   log.info({ pid: child.pid }, "started the worker process");

@@ -123,6 +123,20 @@ describe("npm start (embedded default)", () => {
     expect(await listening(Number(env.FLOWGATE_TEMPORAL_DEV_PORT))).toBe(false);
   });
 
+  it("leaves nothing running even when killed outright", { timeout: 120_000 }, async () => {
+    const devPort = Number(env.FLOWGATE_TEMPORAL_DEV_PORT);
+    const flowgate = await startFlowgate();
+    expect(await listening(devPort)).toBe(true);
+    flowgate.process.kill("SIGKILL"); // no chance to clean up: the kernel stops its children
+    await flowgate.exited;
+    let stillUp = true;
+    for (let i = 0; i < 50 && stillUp; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      stillUp = await listening(devPort);
+    }
+    expect(stillUp).toBe(false);
+  });
+
   it("fails to start on a taken port, leaving nothing running", { timeout: 120_000 }, async () => {
     const blocker = net.createServer();
     const apiPort = await freePort();
