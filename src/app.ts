@@ -15,7 +15,6 @@ import {
   cachedProbe,
   createErrorInterceptor,
   createOnePortServer,
-  HTTP_STATUS_BY_CODE,
   kLogger,
   registerGrpcHealth,
   registerHttpHealth,
@@ -23,7 +22,7 @@ import {
   registerRestRoutes,
   reportParseErrorsAsInvalidArgument,
   restError,
-  toConnectError,
+  restErrorOfFramework,
   type RestRoute,
 } from "./server/index.js";
 import { createWorkflowService } from "./services/index.js";
@@ -73,7 +72,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Set before any plugin registers: Fastify scopes take their handlers when they are created.
   app.setErrorHandler((err: FastifyError | ConnectError, req, reply) => {
-    const { status, body } = restErrorOf(err);
+    const { status, body } = restErrorOfFramework(err);
     if (status >= 500) req.log.error({ err }, "request failed");
     return reply.code(status).type("application/json").send(body);
   });
@@ -130,22 +129,4 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   registerHttpHealth(app, probe);
 
   return app;
-}
-
-/** Failures raised before a handler runs (body parsing, limits) in the Connect error shape. */
-function restErrorOf(err: FastifyError | ConnectError): { status: number; body: ReturnType<typeof restError>["body"] } {
-  if (err instanceof ConnectError) return restError(err);
-  switch (err.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return restError(new ConnectError(`request body is larger than the limit (${err.message})`, Code.ResourceExhausted), 413);
-    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return restError(new ConnectError(err.message, Code.InvalidArgument), 415);
-  }
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const code = status === 404 ? Code.NotFound : status === 405 ? Code.Unimplemented : Code.InvalidArgument;
-    return restError(new ConnectError(err.message, code), status);
-  }
-  const mapped = toConnectError(err);
-  return restError(mapped, HTTP_STATUS_BY_CODE[mapped.code]);
 }

@@ -70,3 +70,31 @@ export function createErrorInterceptor(): Interceptor {
 export function errorBody(err: ConnectError): JsonObject {
   return errorToJson(err, undefined);
 }
+
+/** A REST answer for a failure: the Connect error body, and its HTTP status from the table (or a finer one). */
+export function restError(err: ConnectError, httpStatus = HTTP_STATUS_BY_CODE[err.code]): { status: number; body: JsonObject } {
+  return { status: httpStatus, body: errorBody(err) };
+}
+
+/**
+ * Failures Fastify raises before any handler runs (body parsing and limits), in the Connect error shape.
+ * They keep their finer HTTP status (413, 415) where REST clients expect one.
+ */
+export function restErrorOfFramework(err: (Error & { code?: string; statusCode?: number }) | ConnectError): {
+  status: number;
+  body: JsonObject;
+} {
+  if (err instanceof ConnectError) return restError(err);
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return restError(new ConnectError(`request body is larger than the limit (${err.message})`, Code.ResourceExhausted), 413);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return restError(new ConnectError(err.message, Code.InvalidArgument), 415);
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = status === 404 ? Code.NotFound : status === 405 ? Code.Unimplemented : Code.InvalidArgument;
+    return restError(new ConnectError(err.message, code), status);
+  }
+  return restError(toConnectError(err));
+}

@@ -6,7 +6,7 @@ import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { errorBody, HTTP_STATUS_BY_CODE } from "../errors.js";
+import { HTTP_STATUS_BY_CODE } from "../errors.js";
 import { buildRequestJson, httpBindings, type HttpBinding, type HttpMethod, type QueryParams } from "./mapping.js";
 
 /** A registered REST route, kept so that a wrong method on a known path can answer 405. */
@@ -152,9 +152,4 @@ async function readAll(body: AsyncIterable<Uint8Array> | undefined): Promise<Uin
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks);
-}
-
-/** The REST answer for a failure raised outside a handler (bad body, unknown route, ...). */
-export function restError(err: ConnectError, httpStatus = HTTP_STATUS_BY_CODE[err.code]): { status: number; body: JsonObject } {
-  return { status: httpStatus, body: errorBody(err) };
 }
