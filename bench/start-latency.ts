@@ -17,6 +17,8 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { pino } from "pino";
 import { WorkflowService } from "../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import { createApp } from "../src/app.js";
+import { WorkflowRegistry } from "../src/registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "../src/samples/index.js";
 import { ensureTemporalCli, startDevServer } from "../src/embedded/index.js";
 import { createTemporalClient, waitForTemporal } from "../src/temporal/index.js";
 
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     config: { bodyLimitBytes: 4 << 20, taskQueue: TASK_QUEUE, runTimeoutMs: 60_000 },
     logger: pino({ level: "silent" }),
     temporal,
+    registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
   });
   try {
     await waitForTemporal({ address: devServer.address, namespace: "default" }, 60_000);

@@ -6,6 +6,8 @@ import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { ensureTemporalCli, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
+import { WorkflowRegistry } from "./registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
 import { createTemporalClient, waitForTemporal } from "./temporal/index.js";
 
 async function main(): Promise<void> {
@@ -65,7 +67,15 @@ async function main(): Promise<void> {
 
     const temporal = createTemporalClient({ address, namespace: config.temporalNamespace });
     cleanups.push(() => temporal.close());
-    const app = await createApp({ config, logger: log, temporal, tls });
+    const registry = new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES);
+    const app = await createApp({
+      config,
+      logger: log,
+      temporal,
+      registry,
+      workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
+      tls,
+    });
     cleanups.push(() => app.close());
     await app.listen({ host: config.host, port: config.port });
     log.info(

@@ -1,5 +1,7 @@
-// Workflow types the API accepts, as metadata: the API never loads workflow code (that is src/workflows,
-// bundled by the worker).
-export { SAMPLE_WORKFLOWS } from "./catalog.js";
-export type { WorkflowTypeInfo } from "./catalog.js";
+// The workflow types the API may start, as metadata with JSON Schemas: from the workflow-types file, from
+// code (the samples, later the library), or any type at all when the operator allows unregistered ones.
+export { defineWorkflowType } from "./definition.js";
+export type { HandlerDefinition, IdReusePolicy, JsonSchema, StartDefaults, WorkflowTypeDefinition } from "./definition.js";
+export { InvalidInputError, REGISTRY_ERROR_TABLE, UnknownWorkflowTypeError } from "./errors.js";
 export { WorkflowRegistry } from "./registry.js";
+export type { RegistryOptions } from "./registry.js";

@@ -1,41 +1,77 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import type { WorkflowTypeInfo } from "./catalog.js";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { defineWorkflowType, type WorkflowTypeDefinition } from "./definition.js";
+import { InvalidInputError, UnknownWorkflowTypeError } from "./errors.js";
+import { compileSchema, type Validator } from "./schema.js";
 
-/** The workflow types the API accepts, by name. */
+export interface RegistryOptions {
+  /** Accept any workflow type name, unchecked (FLOWGATE_ALLOW_UNREGISTERED). */
+  readonly allowUnregistered?: boolean;
+}
+
+/** The workflow types the API may start, by name, with their compiled input schemas. */
 export class WorkflowRegistry {
-  private readonly byName: ReadonlyMap<string, WorkflowTypeInfo>;
+  private readonly byName = new Map<string, { definition: WorkflowTypeDefinition; validateInput: Validator | undefined }>();
+  readonly allowUnregistered: boolean;
 
-  constructor(types: readonly WorkflowTypeInfo[]) {
-    this.byName = new Map(types.map((t) => [t.name, t]));
-  }
-
-  list(): readonly WorkflowTypeInfo[] {
-    return [...this.byName.values()];
-  }
-
-  /** The type's metadata; InvalidArgument naming the field and the known types when it is not registered. */
-  require(name: string): WorkflowTypeInfo {
-    const info = this.byName.get(name);
-    if (info === undefined) {
-      const known = [...this.byName.keys()].sort().join(", ") || "none";
-      throw new ConnectError(
-        `workflow_type: "${name}" is not a registered workflow type (registered: ${known})`,
-        Code.InvalidArgument,
-      );
+  /** Throws, naming the type and where it came from, on a duplicate name or a schema that does not compile. */
+  constructor(definitions: readonly WorkflowTypeDefinition[], options: RegistryOptions = {}) {
+    this.allowUnregistered = options.allowUnregistered ?? false;
+    for (const definition of definitions) {
+      const earlier = this.byName.get(definition.name);
+      if (earlier !== undefined) {
+        throw new Error(
+          `workflow type "${definition.name}" is registered twice: by ${earlier.definition.source} and by ${definition.source}`,
+        );
+      }
+      let validateInput: Validator | undefined;
+      try {
+        validateInput = definition.input === undefined ? undefined : compileSchema(definition.input);
+      } catch (err) {
+        throw new Error(`workflow type "${definition.name}" (${definition.source}): input schema: ${(err as Error).message}`);
+      }
+      this.byName.set(definition.name, { definition, validateInput });
     }
-    return info;
   }
 
-  /** The workflow's arguments from the request's JSON input. */
-  argsFor(info: WorkflowTypeInfo, input: unknown): unknown[] {
-    if (input === undefined) return [];
-    if (info.spreadArgs !== true) return [input];
-    if (!Array.isArray(input)) {
-      throw new ConnectError(
-        `input: workflow type "${info.name}" takes several arguments, so input must be a JSON array`,
-        Code.InvalidArgument,
-      );
+  /** Every registered type, by name. */
+  list(): WorkflowTypeDefinition[] {
+    return [...this.byName.values()].map((t) => t.definition).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  find(name: string): WorkflowTypeDefinition | undefined {
+    return this.byName.get(name)?.definition;
+  }
+
+  /**
+   * The type a start names. An unregistered name is refused with the list of registered ones, unless
+   * unregistered types are allowed: it then gets an open definition (any input, the default queue).
+   */
+  resolve(name: string, field = "workflow_type"): WorkflowTypeDefinition {
+    const found = this.byName.get(name);
+    if (found !== undefined) return found.definition;
+    if (this.allowUnregistered) return defineWorkflowType({ name, description: "", source: "unregistered" });
+    throw new UnknownWorkflowTypeError(name, [...this.byName.keys()].sort(), field);
+  }
+
+  /**
+   * Checks a start's input against its type's schema and argument shape; throws InvalidInputError naming
+   * each failing path. An absent input is checked as null, so a schema that needs a value reports it missing.
+   */
+  checkInput(type: WorkflowTypeDefinition, input: JsonValue | undefined): void {
+    if (type.args === "spread" && input !== undefined && !Array.isArray(input)) {
+      throw new InvalidInputError(type.name, [
+        { path: ["input"], keyword: "type", message: `must be a JSON array: workflow type "${type.name}" takes several arguments` },
+      ]);
     }
-    return input;
+    const validate = this.byName.get(type.name)?.validateInput;
+    if (validate === undefined) return;
+    const violations = validate(input ?? null, "input");
+    if (violations.length === 0) return;
+    if (input === undefined) {
+      throw new InvalidInputError(type.name, [
+        { path: ["input"], keyword: "required", message: `is required by workflow type "${type.name}"` },
+      ]);
+    }
+    throw new InvalidInputError(type.name, violations);
   }
 }

@@ -1,9 +1,10 @@
-// Where every failure becomes a ConnectError, and where a Connect code becomes an HTTP status for REST.
+// Where every failure becomes a ConnectError, and where a Connect code becomes an HTTP status for REST. The
+// domain's error tables are passed in (createErrorMapper); this layer imports no domain module.
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { codeToString, errorToJson } from "@connectrpc/connect/protocol-connect";
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
-import { temporalErrorToConnect } from "../temporal/index.js";
+import { mapThroughTables, type ErrorTable } from "../errors/index.js";
 
 /** The request's logger (Fastify's child logger, carrying the request id), for handlers and interceptors. */
 export const kLogger = createContextKey<Logger | undefined>(undefined, { description: "request logger" });
@@ -31,29 +32,39 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<Code, number>> = {
   [Code.Unauthenticated]: 401,
 };
 
-/**
- * Anything thrown, as a ConnectError: ConnectErrors pass through, a call aborted by its deadline or its
- * client keeps that reason, Temporal failures go through their table, and anything else is Internal with
- * a message that reveals nothing (the original stays as `cause`, for the log).
- */
-export function toConnectError(err: unknown, signal?: AbortSignal): ConnectError {
-  if (err instanceof ConnectError) return err;
-  const mapped = temporalErrorToConnect(err);
-  if (signal?.aborted) {
-    const reason = ConnectError.from(signal.reason);
-    // A mapped error that explains the same abort better (which run is still going) keeps its message.
-    return mapped?.code === reason.code ? mapped : reason;
-  }
-  return mapped ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+/** Turns anything thrown into a ConnectError, through the domain's error tables. */
+export interface ErrorMapper {
+  /**
+   * ConnectErrors pass through; a call aborted by its deadline or its client keeps that reason; domain
+   * failures go through their tables; anything else is Internal with a message that reveals nothing (the
+   * original stays as `cause`, for the log).
+   */
+  toConnectError(err: unknown, signal?: AbortSignal): ConnectError;
+}
+
+/** The mapper for these tables, tried in order; the first matching row wins. */
+export function createErrorMapper(tables: readonly ErrorTable[]): ErrorMapper {
+  return {
+    toConnectError(err, signal) {
+      if (err instanceof ConnectError) return err;
+      const mapped = mapThroughTables(tables, err);
+      if (signal?.aborted) {
+        const reason = ConnectError.from(signal.reason);
+        // A mapped error that explains the same abort better (which run is still going) keeps its message.
+        return mapped?.code === reason.code ? mapped : reason;
+      }
+      return mapped ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+    },
+  };
 }
 
 /** The outermost interceptor: maps every failure once, and logs the ones that are the server's fault. */
-export function createErrorInterceptor(): Interceptor {
+export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
   return (next) => async (req) => {
     try {
       return await next(req);
     } catch (err) {
-      const connectErr = toConnectError(err, req.signal);
+      const connectErr = mapper.toConnectError(err, req.signal);
       const log = req.contextValues.get(kLogger);
       const procedure = `${req.service.typeName}/${req.method.name}`;
       if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && connectErr.code !== Code.Unavailable) {
@@ -66,35 +77,32 @@ export function createErrorInterceptor(): Interceptor {
   };
 }
 
-/** The Connect error JSON body `{code, message, details}`, as every JSON protocol sends it. */
-export function errorBody(err: ConnectError): JsonObject {
-  return errorToJson(err, undefined);
-}
-
-/** A REST answer for a failure: the Connect error body, and its HTTP status from the table (or a finer one). */
+/** A REST answer for a failure: the Connect error body `{code, message, details}`, and its HTTP status. */
 export function restError(err: ConnectError, httpStatus = HTTP_STATUS_BY_CODE[err.code]): { status: number; body: JsonObject } {
-  return { status: httpStatus, body: errorBody(err) };
+  return { status: httpStatus, body: errorToJson(err, undefined) };
 }
 
 /**
  * Failures Fastify raises before any handler runs (body parsing and limits), in the Connect error shape.
  * They keep their finer HTTP status (413, 415) where REST clients expect one.
  */
-export function restErrorOfFramework(err: (Error & { code?: string; statusCode?: number }) | ConnectError): {
-  status: number;
-  body: JsonObject;
-} {
+export function restErrorOfFramework(
+  err: (Error & { code?: string; statusCode?: number }) | ConnectError,
+  mapper: ErrorMapper,
+): { status: number; body: JsonObject } {
   if (err instanceof ConnectError) return restError(err);
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return restError(new ConnectError(`request body is larger than the limit (${err.message})`, Code.ResourceExhausted), 413);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return restError(new ConnectError(err.message, Code.InvalidArgument), 415);
+    default:
+      break;
   }
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const code = status === 404 ? Code.NotFound : status === 405 ? Code.Unimplemented : Code.InvalidArgument;
     return restError(new ConnectError(err.message, code), status);
   }
-  return restError(toConnectError(err));
+  return restError(mapper.toConnectError(err));
 }

@@ -1,18 +1,9 @@
-// The transport layer: the one-port listener, REST transcoding, reflection, health and the error tables.
-export {
-  createErrorInterceptor,
-  errorBody,
-  HTTP_STATUS_BY_CODE,
-  kLogger,
-  restError,
-  restErrorOfFramework,
-  toConnectError,
-} from "./errors.js";
-export { cachedProbe, registerGrpcHealth, registerHttpHealth } from "./health.js";
-export type { ReadinessProbe } from "./health.js";
-export { createOnePortServer } from "./listener.js";
-export type { OnePortServerOptions } from "./listener.js";
-export { reportParseErrorsAsInvalidArgument } from "./parse-errors.js";
-export { registerReflection } from "./reflection.js";
-export { registerRestRoutes } from "./rest/transcoder.js";
-export type { RestOptions, RestRoute } from "./rest/transcoder.js";
+// The transport layer: the one-port listener, the Connect mount, REST transcoding, reflection, health, and
+// the HTTP side of errors. It imports no domain module: services and error tables are passed in.
+export { HTTP_STATUS_BY_CODE, kLogger } from "./errors.js";
+export { cachedProbe } from "./health.js";
+export type { Readiness, ReadinessProbe } from "./health.js";
+export { serve } from "./router.js";
+export type { ServedService } from "./router.js";
+export { createServer } from "./server.js";
+export type { ServerOptions } from "./server.js";

@@ -2,9 +2,9 @@
 // `buf curl` work without a copy of the protos. The answers come from the same descriptors that are served.
 import { createRegistry, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import type { ConnectRouter } from "@connectrpc/connect";
 import { ServerReflection as ServerReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { ServedService } from "./router.js";
 
 /** Both versions share one message shape; this is that shape, as far as the answers need it. */
 type ReflectionRequest = {
@@ -25,7 +25,7 @@ const NOT_FOUND = 5;
 const INVALID_ARGUMENT = 3;
 
 /** Indexes the served services' files (with every transitive import) by file name and symbol. */
-export class ReflectionIndex {
+class ReflectionIndex {
   private readonly files = new Map<string, DescFile>();
   private readonly registry;
 
@@ -95,10 +95,10 @@ function notFound(errorMessage: string): ReflectionAnswer {
   return { case: "errorResponse", value: { errorCode: NOT_FOUND, errorMessage } };
 }
 
-/** Registers both reflection versions; `served` lists the other services on the port (reflection adds itself). */
-export function registerReflection(router: ConnectRouter, served: readonly DescService[]): void {
+/** Both reflection versions, as services; `served` lists the other services on the port (reflection adds itself). */
+export function reflectionServices(served: readonly DescService[]): ServedService[] {
   const index = new ReflectionIndex([...served, ServerReflectionV1, ServerReflectionV1Alpha]);
-  const impl = {
+  const implementation = {
     async *serverReflectionInfo(requests: AsyncIterable<ReflectionRequest>) {
       const sent = new Set<string>();
       for await (const req of requests) {
@@ -107,6 +107,9 @@ export function registerReflection(router: ConnectRouter, served: readonly DescS
     },
   };
   // The two versions' generated types differ only in package name; their shapes are the same.
-  router.service(ServerReflectionV1, impl as never);
-  router.service(ServerReflectionV1Alpha, impl as never);
+  const shared = implementation as unknown as ServedService["implementation"];
+  return [
+    { service: ServerReflectionV1, implementation: shared },
+    { service: ServerReflectionV1Alpha, implementation: shared },
+  ];
 }

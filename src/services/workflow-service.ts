@@ -1,69 +1,30 @@
-// WorkflowService: proto in, domain call, proto out. Input rules live in the proto (protovalidate) and are
-// enforced by the validation interceptor before these run; errors are mapped by the error interceptor.
+// WorkflowService: proto in, workflow operation, proto out. Input rules live in the proto (protovalidate) and
+// the registry (JSON Schemas), enforced before Temporal is called; errors are mapped by the error interceptor.
 import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { durationMs, timestampFromDate, ValueSchema, type Duration, type Value } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import {
-  WorkflowFailureSchema,
-  WorkflowStatus,
-  type WorkflowFailure,
-} from "../../gen/flowgate/workflow/v1/workflow_pb.js";
-import type {
-  RunWorkflowRequest,
-  StartWorkflowRequest,
-  WorkflowService,
-} from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
-import type { WorkflowRegistry } from "../registry/index.js";
-import type {
-  FailureInfo,
-  RunOutcome,
-  StartInput,
-  WorkflowOperations,
-  WorkflowStatusName,
-} from "../temporal/index.js";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { WorkflowFailureSchema, WorkflowStatus, type WorkflowFailure } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
+import type { RunWorkflowRequest, StartWorkflowRequest, WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import type { FailureInfo, RunOutcome, StartRequest, WorkflowOperations, WorkflowStatusName } from "../operations/index.js";
 
-export interface WorkflowServiceDeps {
-  readonly operations: WorkflowOperations;
-  readonly registry: WorkflowRegistry;
-  /** Task queue for workflow types that name none. */
-  readonly defaultTaskQueue: string;
-  /** Bound of RunWorkflow when the call carries no deadline. */
-  readonly runTimeoutMs: number;
-}
-
-export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<typeof WorkflowService> {
-  const { operations, registry } = deps;
-
-  const startInput = (req: StartWorkflowRequest | RunWorkflowRequest): StartInput => {
-    const info = registry.require(req.workflowType);
-    const input = req.input === undefined ? undefined : valueToJson(req.input);
-    return {
-      workflowType: info.name,
-      workflowId: req.workflowId,
-      taskQueue: req.taskQueue || info.taskQueue || deps.defaultTaskQueue,
-      args: registry.argsFor(info, input),
-      requestId: req.requestId,
-    };
-  };
-
+export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
   return {
     async startWorkflow(req, ctx) {
-      return operations.start(startInput(req), ctx.signal);
+      return operations.start(startRequest(req), ctx.signal);
     },
 
     async runWorkflow(req, ctx) {
-      const outcome = await operations.run(startInput(req), boundedSignal(ctx, deps.runTimeoutMs));
-      return outcomeToProto(outcome);
+      return outcomeToProto(await operations.run(startRequest(req), ctx.signal, ctx.timeoutMs() !== undefined));
     },
 
     async getWorkflowStatus(req, ctx) {
-      const d = await operations.describe({ workflowId: req.workflowId, runId: req.runId }, ctx.signal);
+      const d = await operations.status({ workflowId: req.workflowId, runId: req.runId }, ctx.signal);
       return {
         workflowId: d.workflowId,
         runId: d.runId,
         workflowType: d.workflowType,
         taskQueue: d.taskQueue,
-        status: statusToProto(d.status),
+        status: STATUS_TO_PROTO[d.status],
         startTime: timestampFromDate(d.startTime),
         closeTime: d.closeTime ? timestampFromDate(d.closeTime) : undefined,
         historyLength: d.historyLength,
@@ -71,11 +32,7 @@ export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<ty
     },
 
     async getWorkflowResult(req, ctx) {
-      const outcome = await operations.result(
-        { workflowId: req.workflowId, runId: req.runId },
-        waitMs(req.wait),
-        ctx.signal,
-      );
+      const outcome = await operations.result({ workflowId: req.workflowId, runId: req.runId }, waitMs(req.wait), ctx.signal);
       return outcomeToProto(outcome);
     },
 
@@ -88,9 +45,14 @@ export function createWorkflowService(deps: WorkflowServiceDeps): ServiceImpl<ty
   };
 }
 
-/** The call's own signal, or one bounded by `fallbackMs` when the client set no deadline. */
-function boundedSignal(ctx: HandlerContext, fallbackMs: number): AbortSignal {
-  return ctx.timeoutMs() === undefined ? AbortSignal.any([ctx.signal, AbortSignal.timeout(fallbackMs)]) : ctx.signal;
+function startRequest(req: StartWorkflowRequest | RunWorkflowRequest): StartRequest {
+  return {
+    workflowType: req.workflowType,
+    workflowId: req.workflowId,
+    taskQueue: req.taskQueue,
+    input: req.input === undefined ? undefined : valueToJson(req.input),
+    requestId: req.requestId,
+  };
 }
 
 function waitMs(wait: Duration | undefined): number {
@@ -105,7 +67,7 @@ function outcomeToProto(o: RunOutcome) {
   return {
     workflowId: o.workflowId,
     runId: o.runId,
-    status: statusToProto(o.status),
+    status: STATUS_TO_PROTO[o.status],
     outcome:
       o.outcome === undefined
         ? undefined
@@ -140,7 +102,3 @@ const STATUS_TO_PROTO: Readonly<Record<WorkflowStatusName, WorkflowStatus>> = {
   TIMED_OUT: WorkflowStatus.TIMED_OUT,
   PAUSED: WorkflowStatus.PAUSED,
 };
-
-function statusToProto(status: WorkflowStatusName): WorkflowStatus {
-  return STATUS_TO_PROTO[status];
-}

@@ -1,13 +1,5 @@
+// The only code that imports @temporalio/client: the connection, the WorkflowEngine on it, its error table.
 export { createTemporalClient, waitForTemporal } from "./connection.js";
-export type { TemporalClient, TemporalTarget } from "./connection.js";
-export { RequestIdConflictError, RunClosedError, RunDeadlineError, TEMPORAL_ERROR_TABLE, temporalErrorToConnect } from "./errors.js";
-export { WorkflowOperations } from "./workflows.js";
-export type {
-  FailureInfo,
-  RunDescription,
-  RunOutcome,
-  RunRef,
-  StartInput,
-  StopInput,
-  WorkflowStatusName,
-} from "./workflows.js";
+export type { TemporalClient } from "./connection.js";
+export { TemporalEngine } from "./engine.js";
+export { TEMPORAL_ERROR_TABLE } from "./errors.js";

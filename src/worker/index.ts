@@ -1,2 +1,3 @@
-export { createWorker, installWorkerLogging, SAMPLE_WORKFLOWS_PATH } from "./worker.js";
-export type { RunningWorker, WorkerOptions } from "./worker.js";
+// Workers: the process that runs workflow code (src/samples, or the user's) against Temporal.
+export { createWorker, installWorkerLogging } from "./worker.js";
+export type { RunningWorker } from "./worker.js";

@@ -1,11 +1,8 @@
 // A Temporal worker for the sample workflows (or any workflows module). It runs in its own process in the
 // embedded default, as workers do in production; tests run one in-process on their own task queue.
-import { fileURLToPath } from "node:url";
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
 import type { Logger } from "pino";
-
-/** The bundle entry of the sample workflows. */
-export const SAMPLE_WORKFLOWS_PATH = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
+import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
 
 export interface WorkerOptions {
   readonly address: string;
@@ -17,7 +14,7 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly worker: Worker;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {

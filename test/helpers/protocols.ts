@@ -68,8 +68,8 @@ function restClient(baseUrl: string): WorkflowClient {
     const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await res.json()) as JsonObject;
     if (!res.ok) {
-      const code = codeFromString(String(json.code));
-      throw new RestError(String(json.message), code ?? Code.Unknown, res.status, json);
+      const error = json as { code?: string; message?: string };
+      throw new RestError(error.message ?? "", codeFromString(error.code ?? "") ?? Code.Unknown, res.status, json);
     }
     // REST answers with the proto field names, as the seed APIs did.
     for (const key of Object.keys(json)) {

@@ -1,7 +1,7 @@
 // The test worker's workflows: the samples, plus fixtures that exercise failures and several arguments.
 import { ApplicationFailure, continueAsNew } from "@temporalio/workflow";
 
-export { greet, sleep } from "../../src/workflows/index.js";
+export { greet, sleep } from "../../src/samples/workflows.js";
 
 /** Fails with the given message, without retrying. */
 export async function fail(input: { message: string }): Promise<never> {

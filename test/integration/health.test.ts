@@ -2,10 +2,15 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { createApp } from "../../src/app.js";
+import { WorkflowRegistry } from "../../src/registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
+import { createWorker } from "../../src/worker/index.js";
+import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { freePort } from "../helpers/tools.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { callError } from "../helpers/protocols.js";
@@ -48,6 +53,7 @@ describe("with Temporal unreachable", () => {
       config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
       logger: pino({ level: "silent" }),
       temporal,
+      registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -80,5 +86,54 @@ describe("with Temporal unreachable", () => {
     });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: "unavailable" });
+  });
+});
+
+describe("with a worker expected on a task queue", () => {
+  const taskQueue = `readiness-${randomUUID()}`;
+  let close: () => Promise<void>;
+  let baseUrl: string;
+  beforeAll(async () => {
+    const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
+    const app = await createApp({
+      config: { bodyLimitBytes: 65_536, taskQueue, runTimeoutMs: 5000 },
+      logger: pino({ level: "silent" }),
+      temporal,
+      registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
+      workerTaskQueue: taskQueue,
+    });
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    close = async () => {
+      await app.close();
+      await temporal.close();
+    };
+  });
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it("is not ready until a worker polls that queue, then is", { timeout: 60_000 }, async () => {
+    const before = await fetch(`${baseUrl}/health/ready`);
+    expect(before.status).toBe(503);
+    expect(await before.json()).toMatchObject({ status: "unavailable", temporal: "reachable", worker: "not polling yet" });
+    const health = createClient(Health, createGrpcTransport({ baseUrl }));
+    expect((await health.check({ service: "flowgate.workflow.v1.WorkflowService" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+
+    const { worker, close: closeWorker } = await createWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue });
+    const running = worker.run();
+    try {
+      let after: Response | undefined;
+      for (let i = 0; i < 60 && after?.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        after = await fetch(`${baseUrl}/health/ready`);
+      }
+      expect(after?.status).toBe(200);
+      expect(await after?.json()).toMatchObject({ status: "ok", temporal: "reachable", worker: "polling" });
+    } finally {
+      worker.shutdown();
+      await running;
+      await closeWorker();
+    }
   });
 });

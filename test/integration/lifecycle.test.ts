@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { createApp } from "../../src/app.js";
+import { WorkflowRegistry } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 
@@ -16,6 +17,7 @@ describe("app.close()", () => {
       config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
       logger: pino({ level: "silent" }),
       temporal,
+      registry: new WorkflowRegistry([]),
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

@@ -8,7 +8,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { SAMPLE_WORKFLOWS } from "../../src/registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { createWorker, installWorkerLogging, type RunningWorker } from "../../src/worker/index.js";
 import { pino } from "pino";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
@@ -109,7 +109,7 @@ beforeAll(async () => {
   running = worker.worker.run().catch((err: unknown) => {
     console.error("the README test's worker stopped:", err);
   });
-  server = await startTestServer({ taskQueue: "flowgate" }, SAMPLE_WORKFLOWS);
+  server = await startTestServer({ taskQueue: "flowgate" }, SAMPLE_WORKFLOW_TYPES);
 });
 
 afterAll(async () => {

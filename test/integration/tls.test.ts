@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { createApp } from "../../src/app.js";
+import { WorkflowRegistry } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 
@@ -33,6 +34,7 @@ beforeAll(async () => {
     config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
     logger: pino({ level: "silent" }),
     temporal,
+    registry: new WorkflowRegistry([]),
     tls: { cert, key: await readFile(keyFile) },
   });
   await app.listen({ host: "127.0.0.1", port: 0 });

@@ -1,96 +1,143 @@
-// The two error tables: Temporal failure -> Connect code (one test per row), Connect code -> HTTP status.
+// The error tables: each source's failures -> Connect code (one test per row, per table), the mapper that
+// tries them in order, and Connect code -> HTTP status.
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  ServiceError,
-  WorkflowContinuedAsNewError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-} from "@temporalio/client";
+import { ServiceError, WorkflowContinuedAsNewError, WorkflowFailedError, WorkflowNotFoundError } from "@temporalio/client";
 import { ApplicationFailure, RetryState, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { describe, expect, it } from "vitest";
-import { HTTP_STATUS_BY_CODE, toConnectError } from "../../src/server/errors.js";
+import { ViolationsSchema } from "../../gen/buf/validate/validate_pb.js";
+import { mapThroughTables, type ErrorTable } from "../../src/errors/index.js";
 import {
+  OPERATIONS_ERROR_TABLE,
   RequestIdConflictError,
   RunClosedError,
   RunDeadlineError,
-  TEMPORAL_ERROR_TABLE,
-  temporalErrorToConnect,
-} from "../../src/temporal/index.js";
+  WorkflowAlreadyStartedError,
+} from "../../src/operations/index.js";
+import { InvalidInputError, REGISTRY_ERROR_TABLE, UnknownWorkflowTypeError } from "../../src/registry/index.js";
+import { createErrorMapper, HTTP_STATUS_BY_CODE } from "../../src/server/errors.js";
+import { TEMPORAL_ERROR_TABLE } from "../../src/temporal/index.js";
 
 /** A gRPC status error as @grpc/grpc-js raises it. */
 function grpcError(code: number, details: string): Error {
   return Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
 }
 
-describe("Temporal error table", () => {
-  const cases: Array<[row: string, err: unknown, code: Code, message: RegExp]> = [
-    ["WorkflowNotFoundError", new WorkflowNotFoundError("not found", "wf-1", "run-1"), Code.NotFound, /^workflow "wf-1" run "run-1" not found$/],
-    ["WorkflowExecutionAlreadyStartedError", new WorkflowExecutionAlreadyStartedError("started", "wf-2", "greet"), Code.AlreadyExists, /^workflow "wf-2" is already running$/],
-    [
-      "WorkflowFailedError",
-      new WorkflowFailedError("failed", ApplicationFailure.create({ message: "boom" }), RetryState.NON_RETRYABLE_FAILURE),
-      Code.FailedPrecondition,
-      /^workflow failed: boom$/,
-    ],
-    ["WorkflowContinuedAsNewError", new WorkflowContinuedAsNewError("continued", "run-2"), Code.FailedPrecondition, /run-2/],
-    ["RunClosedError", new RunClosedError("wf-3", "run-3", "COMPLETED"), Code.FailedPrecondition, /^workflow "wf-3" run "run-3" is already closed \(COMPLETED\)$/],
-    ["RequestIdConflictError", new RequestIdConflictError("wf-4", undefined), Code.AlreadyExists, /different request_id/],
-    ["RunDeadlineError", new RunDeadlineError({ workflowId: "wf-5", runId: "run-5" }, undefined), Code.DeadlineExceeded, /"wf-5" run "run-5" was still running/],
-    ["gRPC status from Temporal about the request", new ServiceError("call failed", { cause: grpcError(14, "connection refused") }), Code.Unavailable, /^temporal: connection refused$/],
-    ["gRPC auth failure from Temporal", grpcError(7, "Request unauthorized."), Code.Internal, /^temporal refused the gateway's credentials$/],
-    ["gRPC server failure from Temporal", grpcError(13, "persistence: disk on fire at /var/db"), Code.Internal, /^temporal failed to answer$/],
-    ["Temporal unreachable", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:7233"), { code: "ECONNREFUSED" }), Code.Unavailable, /unreachable/],
-  ];
+type Case = [row: string, err: unknown, code: Code, message: RegExp];
 
-  it("has a test for every row", () => {
-    expect(cases.map(([row]) => row)).toEqual(TEMPORAL_ERROR_TABLE.map((r) => r.name));
+/** Every row of `table` has a case, and each case maps as stated (the table alone decides). */
+function describeTable(name: string, table: ErrorTable, cases: Case[]) {
+  describe(name, () => {
+    it("has a test for every row", () => {
+      expect(cases.map(([row]) => row)).toEqual(table.map((r) => r.name));
+    });
+
+    it.each(cases)("maps %s", (_row, err, code, message) => {
+      const mapped = mapThroughTables([table], err);
+      expect(mapped?.code).toBe(code);
+      expect(mapped?.rawMessage).toMatch(message);
+      expect(mapped?.cause).toBe(err);
+    });
   });
+}
 
-  it.each(cases)("maps %s", (_row, err, code, message) => {
-    const mapped = temporalErrorToConnect(err);
-    expect(mapped?.code).toBe(code);
-    expect(mapped?.rawMessage).toMatch(message);
-    expect(mapped?.cause).toBe(err);
-  });
+describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
+  ["WorkflowAlreadyStartedError", new WorkflowAlreadyStartedError("wf-0"), Code.AlreadyExists, /^workflow "wf-0" is already running$/],
+  ["RunClosedError", new RunClosedError("wf-3", "run-3", "COMPLETED"), Code.FailedPrecondition, /^workflow "wf-3" run "run-3" is already closed \(COMPLETED\)$/],
+  ["RequestIdConflictError", new RequestIdConflictError("wf-4", undefined), Code.AlreadyExists, /different request_id/],
+  ["RunDeadlineError", new RunDeadlineError({ workflowId: "wf-5", runId: "run-5" }, undefined), Code.DeadlineExceeded, /"wf-5" run "run-5" was still running/],
+]);
 
+describeTable("registry error table", REGISTRY_ERROR_TABLE, [
+  ["UnknownWorkflowTypeError", new UnknownWorkflowTypeError("gret", ["greet", "sleep"]), Code.InvalidArgument, /^workflow_type: "gret" is not a registered workflow type \(registered: greet, sleep\)$/],
+  [
+    "InvalidInputError",
+    new InvalidInputError("order", [{ path: ["input", "items", 2, "quantity"], keyword: "minimum", message: "must be >= 1" }]),
+    Code.InvalidArgument,
+    /^input\.items\[2\]\.quantity: must be >= 1$/,
+  ],
+]);
+
+describeTable("Temporal error table", TEMPORAL_ERROR_TABLE, [
+  ["WorkflowNotFoundError", new WorkflowNotFoundError("not found", "wf-1", "run-1"), Code.NotFound, /^workflow "wf-1" run "run-1" not found$/],
+  ["WorkflowExecutionAlreadyStartedError", new WorkflowExecutionAlreadyStartedError("started", "wf-2", "greet"), Code.AlreadyExists, /^workflow "wf-2" is already running$/],
+  [
+    "WorkflowFailedError",
+    new WorkflowFailedError("failed", ApplicationFailure.create({ message: "boom" }), RetryState.NON_RETRYABLE_FAILURE),
+    Code.FailedPrecondition,
+    /^workflow failed: boom$/,
+  ],
+  ["WorkflowContinuedAsNewError", new WorkflowContinuedAsNewError("continued", "run-2"), Code.FailedPrecondition, /run-2/],
+  ["gRPC status from Temporal about the request", new ServiceError("call failed", { cause: grpcError(14, "connection refused") }), Code.Unavailable, /^temporal: connection refused$/],
+  ["gRPC auth failure from Temporal", grpcError(7, "Request unauthorized."), Code.Internal, /^temporal refused the gateway's credentials$/],
+  ["gRPC server failure from Temporal", grpcError(13, "persistence: disk on fire at /var/db"), Code.Internal, /^temporal failed to answer$/],
+  ["Temporal unreachable", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:7233"), { code: "ECONNREFUSED" }), Code.Unavailable, /unreachable/],
+]);
+
+describe("Temporal error table, beyond one row each", () => {
   it("passes codes about the request through, and hides Temporal's own failures", () => {
-    expect(temporalErrorToConnect(grpcError(3, "id too long"))?.code).toBe(Code.InvalidArgument);
-    expect(temporalErrorToConnect(grpcError(4, "deadline"))?.code).toBe(Code.DeadlineExceeded);
-    expect(temporalErrorToConnect(grpcError(8, "busy"))?.code).toBe(Code.ResourceExhausted);
-    expect(temporalErrorToConnect(grpcError(16, "no token"))?.code).toBe(Code.Internal);
-    expect(temporalErrorToConnect(grpcError(15, "lost"))?.rawMessage).toBe("temporal failed to answer");
+    const map = (err: unknown) => mapThroughTables([TEMPORAL_ERROR_TABLE], err);
+    expect(map(grpcError(3, "id too long"))?.code).toBe(Code.InvalidArgument);
+    expect(map(grpcError(4, "deadline"))?.code).toBe(Code.DeadlineExceeded);
+    expect(map(grpcError(8, "busy"))?.code).toBe(Code.ResourceExhausted);
+    expect(map(grpcError(16, "no token"))?.code).toBe(Code.Internal);
+    expect(map(grpcError(15, "lost"))?.rawMessage).toBe("temporal failed to answer");
   });
 
   it("leaves other errors to the caller", () => {
-    expect(temporalErrorToConnect(new TypeError("bug"))).toBeUndefined();
+    expect(mapThroughTables([TEMPORAL_ERROR_TABLE], new TypeError("bug"))).toBeUndefined();
   });
 });
 
-describe("toConnectError", () => {
+describe("registry errors carry buf.validate-style details", () => {
+  it("names each failing path as field path elements, with the schema keyword as the rule", () => {
+    const err = mapThroughTables(
+      [REGISTRY_ERROR_TABLE],
+      new InvalidInputError("order", [
+        { path: ["input", "items", 2, "quantity"], keyword: "minimum", message: "must be >= 1" },
+        { path: ["input", "order_id"], keyword: "required", message: "is required" },
+      ]),
+    )!;
+    expect(err.rawMessage).toBe("input.items[2].quantity: must be >= 1; input.order_id: is required");
+    const [violations] = err.findDetails(ViolationsSchema);
+    expect(violations?.violations.map((v) => [v.field?.elements.map((e) => [e.fieldName, e.subscript.value]), v.ruleId, v.message])).toEqual([
+      [[["input", undefined], ["items", 2n], ["quantity", undefined]], "json_schema.minimum", "must be >= 1"],
+      [[["input", undefined], ["order_id", undefined]], "json_schema.required", "is required"],
+    ]);
+  });
+});
+
+describe("error mapper", () => {
+  const mapper = createErrorMapper([OPERATIONS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE]);
+
   it("keeps a ConnectError as it is", () => {
     const err = new ConnectError("bad", Code.InvalidArgument);
-    expect(toConnectError(err)).toBe(err);
+    expect(mapper.toConnectError(err)).toBe(err);
   });
 
   it("turns an unknown failure into Internal without revealing it", () => {
-    const err = toConnectError(new TypeError("secret detail at /srv/app.ts:12"));
+    const err = mapper.toConnectError(new TypeError("secret detail at /srv/app.ts:12"));
     expect(err.code).toBe(Code.Internal);
     expect(err.rawMessage).toBe("internal error");
     expect(err.cause).toBeInstanceOf(TypeError);
   });
 
+  it("tries the tables in order", () => {
+    const first: ErrorTable = [{ name: "any", match: () => true, code: Code.Aborted, message: () => "first" }];
+    expect(createErrorMapper([first, TEMPORAL_ERROR_TABLE]).toConnectError(grpcError(14, "x")).rawMessage).toBe("first");
+  });
+
   it("reports a call aborted by its deadline as the deadline, naming the run when it can", () => {
     const controller = new AbortController();
     controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
-    expect(toConnectError(grpcError(1, "cancelled"), controller.signal).code).toBe(Code.DeadlineExceeded);
-    const named = toConnectError(new RunDeadlineError({ workflowId: "w", runId: "r" }, undefined), controller.signal);
+    expect(mapper.toConnectError(grpcError(1, "cancelled"), controller.signal).code).toBe(Code.DeadlineExceeded);
+    const named = mapper.toConnectError(new RunDeadlineError({ workflowId: "w", runId: "r" }, undefined), controller.signal);
     expect(named.rawMessage).toMatch(/"w" run "r"/);
   });
 
   it("reports a call its client abandoned as canceled", () => {
     const controller = new AbortController();
     controller.abort(new ConnectError("client disconnected", Code.Canceled));
-    expect(toConnectError(new RunDeadlineError(undefined, undefined), controller.signal).code).toBe(Code.Canceled);
+    expect(mapper.toConnectError(new RunDeadlineError(undefined, undefined), controller.signal).code).toBe(Code.Canceled);
   });
 });
 

@@ -53,19 +53,37 @@ function toBinding(method: DescMethod, rule: HttpRule): HttpBinding {
   return { httpMethod, template, body: rule.body, responseBody };
 }
 
-/** Follows a field path (proto or JSON names) through nested messages; throws when a step is unknown. */
-function resolveField(message: DescMessage, path: readonly string[], where: string): DescField {
+/** The fields a path (in proto or JSON names) passes through, and where it stops when it cannot go on. */
+interface FieldWalk {
+  readonly fields: readonly DescField[];
+  readonly stop?: { readonly at: number; readonly reason: "unknown field" | "not a message" };
+}
+
+/** Follows a field path through nested messages: the one walker every lookup below goes through. */
+function walkFields(message: DescMessage, path: readonly string[]): FieldWalk {
+  const fields: DescField[] = [];
   let current = message;
-  let field: DescField | undefined;
   for (const [i, name] of path.entries()) {
-    field = current.fields.find((f) => f.name === name || f.jsonName === name);
-    if (field === undefined) throw new Error(`${where}: no field "${path.slice(0, i + 1).join(".")}" in ${message.typeName}`);
-    if (i < path.length - 1) {
-      if (field.fieldKind !== "message") throw new Error(`${where}: field "${path.slice(0, i + 1).join(".")}" is not a message`);
-      current = field.message;
-    }
+    const field = current.fields.find((f) => f.name === name || f.jsonName === name);
+    if (field === undefined) return { fields, stop: { at: i, reason: "unknown field" } };
+    fields.push(field);
+    if (i === path.length - 1) break;
+    if (field.fieldKind !== "message") return { fields, stop: { at: i, reason: "not a message" } };
+    current = field.message;
   }
-  return field!;
+  return { fields };
+}
+
+/** The field at the end of a path of the rule (checked at start-up); throws naming the rule when there is none. */
+function resolveField(message: DescMessage, path: readonly string[], where: string): DescField {
+  const { fields, stop } = walkFields(message, path);
+  if (stop !== undefined) {
+    const prefix = path.slice(0, stop.at + 1).join(".");
+    throw new Error(
+      stop.reason === "unknown field" ? `${where}: no field "${prefix}" in ${message.typeName}` : `${where}: field "${prefix}" is not a message`,
+    );
+  }
+  return fields.at(-1)!;
 }
 
 function invalid(message: string): ConnectError {
@@ -93,7 +111,7 @@ export function buildRequestJson(
     }
     json = (body as JsonObject | undefined) ?? {};
   } else if (binding.body !== "") {
-    if (body !== undefined) setField(input, json, binding.body.split("."), body as JsonValue);
+    if (body !== undefined) setField(json, walkFields(input, binding.body.split(".")).fields, body as JsonValue);
   } else if (body !== undefined) {
     throw invalid(`${binding.httpMethod} ${binding.template.template} takes no request body`);
   }
@@ -101,10 +119,10 @@ export function buildRequestJson(
   const bound = new Set(pathValues.keys());
   for (const [name, raw] of Object.entries(query)) {
     if (raw === undefined) continue;
-    const path = name.split(".");
-    const field = lookupField(input, path);
-    if (field === undefined) throw invalid(`unknown query parameter "${name}"`);
-    const key = canonicalPath(input, path);
+    const walk = walkFields(input, name.split("."));
+    if (walk.stop !== undefined) throw invalid(`unknown query parameter "${name}"`);
+    const field = walk.fields.at(-1)!;
+    const key = walk.fields.map((f) => f.name).join(".");
     if (bound.has(key)) continue;
     if (binding.body === "*") {
       throw invalid(`query parameter "${name}" is not accepted: ${binding.template.template} takes its fields from the body`);
@@ -113,56 +131,30 @@ export function buildRequestJson(
       throw invalid(`query parameter "${name}" is not accepted: that field comes from the body`);
     }
     const values = typeof raw === "string" ? [raw] : raw;
-    setField(input, json, path, fieldValueFromText(field, values, name));
+    setField(json, walk.fields, fieldValueFromText(field, values, name));
   }
 
   for (const [key, text] of pathValues) {
-    const path = key.split(".");
-    setField(input, json, path, fieldValueFromText(lookupField(input, path)!, [text], key));
+    // Checked at start-up: every path variable names a field.
+    const { fields } = walkFields(input, key.split("."));
+    setField(json, fields, fieldValueFromText(fields.at(-1)!, [text], key));
   }
   return json;
 }
 
-function lookupField(message: DescMessage, path: readonly string[]): DescField | undefined {
-  let current: DescMessage | undefined = message;
-  let field: DescField | undefined;
-  for (const name of path) {
-    if (current === undefined) return undefined;
-    field = current.fields.find((f) => f.name === name || f.jsonName === name);
-    if (field === undefined) return undefined;
-    current = field.fieldKind === "message" ? field.message : undefined;
-  }
-  return field;
-}
-
-/** The field path in proto names, so both spellings of one field land on one key. */
-function canonicalPath(message: DescMessage, path: readonly string[]): string {
-  const names: string[] = [];
-  let current: DescMessage | undefined = message;
-  for (const name of path) {
-    const field: DescField | undefined = current?.fields.find((f) => f.name === name || f.jsonName === name);
-    names.push(field?.name ?? name);
-    current = field?.fieldKind === "message" ? field.message : undefined;
-  }
-  return names.join(".");
-}
-
 /** Sets a (nested) field in the JSON, replacing either spelling of it. */
-function setField(message: DescMessage, json: JsonObject, path: readonly string[], value: JsonValue): void {
-  let target: JsonObject = json;
-  let current: DescMessage = message;
-  for (const [i, name] of path.entries()) {
-    const field = current.fields.find((f) => f.name === name || f.jsonName === name)!;
+function setField(json: JsonObject, fields: readonly DescField[], value: JsonValue): void {
+  let target = json;
+  for (const [i, field] of fields.entries()) {
     const existing = target[field.name] ?? target[field.jsonName];
     delete target[field.jsonName];
-    if (i === path.length - 1) {
+    if (i === fields.length - 1) {
       target[field.name] = value;
       return;
     }
     const next: JsonObject = existing !== null && typeof existing === "object" && !Array.isArray(existing) ? existing : {};
     target[field.name] = next;
     target = next;
-    current = (field as DescField & { fieldKind: "message" }).message;
   }
 }
 

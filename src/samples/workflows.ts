@@ -1,3 +1,5 @@
+// The sample workflows: workflow code, which the worker bundles into Temporal's deterministic sandbox. No
+// Node built-ins here. What the API knows of them (names, schemas) is in types.ts.
 import { ApplicationFailure, sleep as durableSleep } from "@temporalio/workflow";
 
 export interface GreetInput {

@@ -1,0 +1,92 @@
+// What the workflow operations need from a workflow engine, in domain terms: plain JSON in and out, no SDK
+// types. src/temporal implements it with @temporalio/client; nothing here knows how.
+import type { IdReusePolicy } from "../registry/index.js";
+
+export type WorkflowStatusName =
+  | "UNSPECIFIED"
+  | "RUNNING"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELED"
+  | "TERMINATED"
+  | "CONTINUED_AS_NEW"
+  | "TIMED_OUT"
+  | "PAUSED";
+
+export interface RunRef {
+  readonly workflowId: string;
+  /** Empty: the latest run of the workflow id. */
+  readonly runId: string;
+}
+
+/** Everything the engine needs to start one run; the operations decide every field. */
+export interface StartSpec {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly taskQueue: string;
+  readonly args: readonly unknown[];
+  readonly memo: Readonly<Record<string, unknown>> | undefined;
+  readonly idReusePolicy: IdReusePolicy | undefined;
+  readonly executionTimeoutMs: number | undefined;
+  readonly runTimeoutMs: number | undefined;
+  readonly taskTimeoutMs: number | undefined;
+}
+
+export interface RunDescription {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly workflowType: string;
+  readonly taskQueue: string;
+  readonly status: WorkflowStatusName;
+  readonly startTime: Date;
+  readonly closeTime: Date | undefined;
+  readonly historyLength: number;
+  readonly memo: Readonly<Record<string, unknown>>;
+}
+
+export interface FailureInfo {
+  readonly message: string;
+  readonly type: string;
+  readonly stackTrace: string;
+  readonly cause: FailureInfo | undefined;
+}
+
+/** A run's status and, once it closed with one, its result or failure. */
+export interface RunOutcome {
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly status: WorkflowStatusName;
+  readonly outcome: { kind: "result"; value: unknown } | { kind: "failure"; failure: FailureInfo } | undefined;
+}
+
+/**
+ * A workflow engine. Every call is bounded by `signal` (the RPC's deadline or its client going away).
+ * Failures are thrown as the engine's own errors, which its error table maps, except where a method says
+ * it throws a domain error.
+ */
+export interface WorkflowEngine {
+  /** Starts a run; throws WorkflowAlreadyStartedError when the id holds a run the policy does not let it replace. */
+  start(spec: StartSpec, signal: AbortSignal): Promise<{ workflowId: string; runId: string }>;
+  /** Describes a run (the latest when `runId` is empty); throws the engine's not-found error when there is none. */
+  describe(ref: RunRef, signal: AbortSignal): Promise<RunDescription>;
+  /** The latest run of a workflow id, or undefined when the id has never been used. */
+  findLatest(workflowId: string, signal: AbortSignal): Promise<RunDescription | undefined>;
+  /**
+   * Waits for a run to close. With `follow`, a run that continues as new (or is retried) is followed to the
+   * last run of its chain, whose id the outcome carries; without, that run's own close is reported.
+   */
+  awaitOutcome(ref: RunRef, follow: boolean, signal: AbortSignal): Promise<RunOutcome>;
+  /** Asks a run to cancel, recording `reason` in its history. */
+  cancel(ref: RunRef, reason: string, signal: AbortSignal): Promise<void>;
+  /** Terminates a run at once, recording `reason`. */
+  terminate(ref: RunRef, reason: string, signal: AbortSignal): Promise<void>;
+  /** True when the engine answers for its namespace within `timeoutMs`. */
+  ready(timeoutMs: number): Promise<boolean>;
+  /** True when some worker has polled `taskQueue` for workflow tasks recently. */
+  hasWorkflowPoller(taskQueue: string, timeoutMs: number): Promise<boolean>;
+}
+
+/** Open runs can still change: running, or paused by an operator. */
+export function isOpen(status: WorkflowStatusName): boolean {
+  return status === "RUNNING" || status === "PAUSED";
+}

@@ -1,0 +1,61 @@
+// Flowgate's own workflow rules that refuse a call, and their Connect codes: the error table of the workflow
+// operations (a test per row).
+import { Code } from "@connectrpc/connect";
+import type { ErrorTable } from "../errors/index.js";
+
+/** A start whose workflow id holds a run the id policy does not let it replace. Thrown by the engine. */
+export class WorkflowAlreadyStartedError extends Error {
+  override name = "WorkflowAlreadyStartedError";
+  constructor(
+    readonly workflowId: string,
+    cause?: unknown,
+  ) {
+    super(`workflow "${workflowId}" is already running`, { cause });
+  }
+}
+
+/** StopWorkflow on a run that already closed (Temporal itself would accept a repeated cancel silently). */
+export class RunClosedError extends Error {
+  override name = "RunClosedError";
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(`workflow "${workflowId}" run "${runId}" is already closed (${status})`);
+  }
+}
+
+/** A start whose workflow id holds a run started for another request_id. */
+export class RequestIdConflictError extends Error {
+  override name = "RequestIdConflictError";
+  constructor(
+    readonly workflowId: string,
+    cause: unknown,
+  ) {
+    super(`workflow "${workflowId}" already exists and was started for a different request_id`, { cause });
+  }
+}
+
+/** RunWorkflow out of time: the workflow keeps running (when it started), and the message says where. */
+export class RunDeadlineError extends Error {
+  override name = "RunDeadlineError";
+  constructor(run: { workflowId: string; runId: string } | undefined, cause: unknown) {
+    super(
+      run === undefined
+        ? "the workflow could not be started before the deadline"
+        : `workflow "${run.workflowId}" run "${run.runId}" was still running at the deadline; it keeps running: ` +
+            "get its outcome with GetWorkflowResult",
+      { cause },
+    );
+  }
+}
+
+const message = (e: unknown) => (e as Error).message;
+
+export const OPERATIONS_ERROR_TABLE: ErrorTable = [
+  { name: "WorkflowAlreadyStartedError", match: (e) => e instanceof WorkflowAlreadyStartedError, code: Code.AlreadyExists, message },
+  { name: "RunClosedError", match: (e) => e instanceof RunClosedError, code: Code.FailedPrecondition, message },
+  { name: "RequestIdConflictError", match: (e) => e instanceof RequestIdConflictError, code: Code.AlreadyExists, message },
+  { name: "RunDeadlineError", match: (e) => e instanceof RunDeadlineError, code: Code.DeadlineExceeded, message },
+];

@@ -1,0 +1,89 @@
+// The transport: one Fastify app on the one-port listener, built from the list of served services. Each
+// part is its own plugin and gets what it needs as options: the Connect mount and REST share the router's
+// handlers; health gets the readiness probe. The domain's error tables come in as arguments.
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { createValidateInterceptor } from "@connectrpc/validate";
+import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { ErrorTable } from "../errors/index.js";
+import { connectRoutes } from "./connect.js";
+import { createErrorInterceptor, createErrorMapper, kLogger, restError, restErrorOfFramework } from "./errors.js";
+import { answerNoRoute } from "./fallback.js";
+import { httpHealthRoutes, type ReadinessProbe } from "./health.js";
+import { createOnePortServer } from "./listener.js";
+import { restRoutes } from "./rest/routes.js";
+import { buildHandlers, type ServedService } from "./router.js";
+
+export interface ServerOptions {
+  /** The application services, in the order `grpcurl list` shows them. */
+  readonly services: readonly ServedService[];
+  /** The domain's error tables, tried in order. */
+  readonly errorTables: readonly ErrorTable[];
+  /** What GET /health/ready and grpc.health.v1 report for the application services. */
+  readonly readiness: ReadinessProbe;
+  readonly logger: Logger;
+  /** Largest request body on any protocol, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+}
+
+/** In-flight calls get this long to finish once the app starts closing; then their signal aborts. */
+const SHUTDOWN_GRACE_MS = 5000;
+/** Idle keep-alive connections and HTTP/2 sessions outlive a load balancer's usual 60 s idle timeout. */
+const IDLE_TIMEOUT_MS = 72_000;
+
+/** Builds the app; it never listens: src/main.ts does, and tests call `app.listen({ port: 0 })`. */
+export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = fastify({
+    // The assertion is what fixes Fastify's logger type parameter (tsc fails without it).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: options.logger as FastifyBaseLogger,
+    serverFactory: (handler) =>
+      createOnePortServer(handler, { http2SessionTimeoutMs: IDLE_TIMEOUT_MS, keepAliveTimeoutMs: IDLE_TIMEOUT_MS, tls: options.tls }) as never,
+    bodyLimit: options.bodyLimitBytes,
+    routerOptions: {
+      // Workflow ids may be 1000 characters, and three times that once percent-encoded in a path.
+      maxParamLength: 4096,
+      ignoreTrailingSlash: true,
+    },
+    // A URL Fastify cannot even route (bad percent-encoding) still gets the Connect error shape.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = restError(new ConnectError(`malformed request URL: ${err.message}`, Code.InvalidArgument));
+      void (reply as FastifyReply).code(status).type("application/json").send(body);
+    },
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+
+  const mapper = createErrorMapper(options.errorTables);
+  // Set before any plugin registers: Fastify scopes take their handlers when they are created.
+  app.setErrorHandler((err: FastifyError | ConnectError, req, reply) => {
+    const { status, body } = restErrorOfFramework(err, mapper);
+    if (status >= 500) req.log.error({ err }, "request failed");
+    return reply.code(status).type("application/json").send(body);
+  });
+  app.setNotFoundHandler(answerNoRoute);
+
+  const shutdown = new AbortController();
+  app.addHook("preClose", (done) => {
+    setTimeout(() => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)), SHUTDOWN_GRACE_MS).unref();
+    done();
+  });
+
+  const handlers = buildHandlers(options.services, {
+    // The error interceptor comes first, so it sees (and maps) every failure, validation's included.
+    interceptors: [createErrorInterceptor(mapper), createValidateInterceptor()],
+    readMaxBytes: options.bodyLimitBytes,
+    shutdownSignal: shutdown.signal,
+    readiness: options.readiness,
+  });
+  const contextValues = (req: FastifyRequest) => createContextValues().set(kLogger, req.log);
+
+  await app.register(connectRoutes, { handlers, contextValues });
+  await app.register(restRoutes, { handlers, contextValues, bodyLimitBytes: options.bodyLimitBytes });
+  await app.register(httpHealthRoutes, { readiness: options.readiness });
+  return app;
+}
