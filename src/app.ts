@@ -5,7 +5,8 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
-import { REGISTRY_ERROR_TABLE, type WorkflowRegistry } from "./registry/index.js";
+import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
 import { cachedProbe, createServer, type Readiness } from "./server/index.js";
 import { createServices } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
@@ -20,6 +21,17 @@ export interface AppOptions {
   readonly workerTaskQueue?: string | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+}
+
+/**
+ * The registry from the configuration: the samples (when on), then the workflow-types file. Throws
+ * RegistrationError naming the file, line and problem when either cannot be registered.
+ */
+export async function buildRegistry(config: Pick<Config, "samples" | "workflowsFile" | "allowUnregistered">): Promise<WorkflowRegistry> {
+  const fromFile = config.workflowsFile === undefined ? [] : await loadWorkflowsFile(config.workflowsFile);
+  return new WorkflowRegistry([...(config.samples ? SAMPLE_WORKFLOW_TYPES : []), ...fromFile], {
+    allowUnregistered: config.allowUnregistered,
+  });
 }
 
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {

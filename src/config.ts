@@ -1,38 +1,57 @@
-// The only reader of process.env. Every option has a default, is parsed once, and a bad value fails start-up
-// with a message that names the variable. The README's configuration table mirrors `OPTIONS` below.
+// The only reader of process.env. One declarative table (SETTINGS) lists every setting with its default,
+// parser and description; it drives loadConfig and the README's configuration section (a test fails when the
+// two disagree). The Temporal connection follows the Temporal CLI's own variables and config file, read by
+// @temporalio/envconfig, with Flowgate's variables as overrides. A bad value fails start-up with a message
+// that names the variable.
+import { statSync } from "node:fs";
 import path from "node:path";
+import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from "@temporalio/envconfig";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
+/** TLS toward Temporal, as both the client (grpc-js) and the worker (Rust core) take it. */
+export interface TemporalTls {
+  readonly serverNameOverride?: string | undefined;
+  readonly serverRootCACertificate?: Uint8Array | undefined;
+  readonly clientCertPair?: { readonly crt: Uint8Array; readonly key: Uint8Array } | undefined;
+}
+
+/** How to reach an existing Temporal cluster. */
+export interface TemporalConnectionConfig {
+  readonly address: string;
+  readonly namespace: string;
+  /** true: TLS with the system's CAs; an object: TLS with these settings; undefined: plaintext. */
+  readonly tls: TemporalTls | true | undefined;
+  readonly apiKey: string | undefined;
+  /** gRPC metadata sent on every call (TEMPORAL_GRPC_META_*). */
+  readonly metadata: Readonly<Record<string, string>> | undefined;
+  /** Which variable or profile gave the address, for messages. */
+  readonly addressSource: string;
+}
+
 export interface Config {
-  /** Interface the API listens on. */
   readonly host: string;
-  /** Port of the one listener that serves every protocol (0 picks a free port). */
   readonly port: number;
-  /** Folder for local state: the embedded Temporal database, cached tools. */
   readonly dataDir: string;
-  /** Address of an existing Temporal frontend; undefined means "start the embedded dev server". */
-  readonly temporalAddress: string | undefined;
+  /** The cluster to use; undefined runs the embedded Temporal dev server. */
+  readonly temporal: TemporalConnectionConfig | undefined;
   readonly temporalNamespace: string;
-  /** Task queue used when neither the request nor the workflow type names one. */
   readonly taskQueue: string;
   readonly logLevel: LogLevel;
-  /** Pretty, human-readable logs instead of JSON lines. */
   readonly logPretty: boolean;
-  /** Largest request body accepted on any protocol, in bytes. */
   readonly bodyLimitBytes: number;
-  /** Upper bound of RunWorkflow when the call carries no deadline of its own, in milliseconds. */
   readonly runTimeoutMs: number;
-  /** Whether `npm start` also starts a worker process with the sample workflows. */
+  /** The workflow-types file; undefined when none is set and the default file is absent. */
+  readonly workflowsFile: string | undefined;
+  readonly allowUnregistered: boolean;
   readonly startWorker: boolean;
-  /** Path of the Temporal CLI binary; undefined means "obtain the pinned version into dataDir". */
-  readonly temporalCli: string | undefined;
-  /** PEM certificate and key files: when set, TLS is served on the same port beside cleartext. */
+  readonly samples: boolean;
+  readonly workerWorkflows: string | undefined;
+  readonly workerActivities: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
-  /** Frontend port of the embedded Temporal dev server. */
   readonly devServerPort: number;
-  /** Web UI port of the embedded Temporal dev server; 0 runs it headless. */
   readonly devServerUiPort: number;
+  readonly temporalCli: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -41,48 +60,290 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses the configuration from an environment (process.env by default). Throws ConfigError. */
-export function loadConfig(env: Env = process.env): Config {
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === "" ? undefined : value;
-  };
-  const addressVariable = read("FLOWGATE_TEMPORAL_ADDRESS") !== undefined ? "FLOWGATE_TEMPORAL_ADDRESS" : "TEMPORAL_ADDRESS";
-  const temporalAddress = read(addressVariable);
-  if (temporalAddress !== undefined && !/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(temporalAddress)) {
-    throw new ConfigError(
-      `${addressVariable} must be host:port (such as temporal.internal:7233 or [::1]:7233), got "${temporalAddress}"`,
-    );
-  }
-  const dataDir = path.resolve(read("FLOWGATE_DATA_DIR") ?? ".flowgate");
-  const certFile = read("FLOWGATE_TLS_CERT_FILE");
-  const keyFile = read("FLOWGATE_TLS_KEY_FILE");
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    throw new ConfigError(
-      `FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE go together, but only ${certFile ? "FLOWGATE_TLS_CERT_FILE" : "FLOWGATE_TLS_KEY_FILE"} is set`,
-    );
-  }
-  return Object.freeze({
-    host: read("FLOWGATE_HOST") ?? "127.0.0.1",
-    port: parsePort("FLOWGATE_PORT", read("FLOWGATE_PORT"), 8000),
-    dataDir,
-    temporalAddress,
-    temporalNamespace: read("FLOWGATE_TEMPORAL_NAMESPACE") ?? read("TEMPORAL_NAMESPACE") ?? "default",
-    taskQueue: read("FLOWGATE_TASK_QUEUE") ?? "flowgate",
-    logLevel: parseLogLevel(read("FLOWGATE_LOG_LEVEL")),
-    logPretty: parseBool("FLOWGATE_LOG_PRETTY", read("FLOWGATE_LOG_PRETTY"), isInteractive(env)),
-    bodyLimitBytes: parseInteger("FLOWGATE_BODY_LIMIT", read("FLOWGATE_BODY_LIMIT"), 4 * 1024 * 1024, 1024),
-    runTimeoutMs: parseDuration("FLOWGATE_RUN_TIMEOUT", read("FLOWGATE_RUN_TIMEOUT"), 60_000),
-    startWorker: parseBool("FLOWGATE_START_WORKER", read("FLOWGATE_START_WORKER"), temporalAddress === undefined),
-    temporalCli: read("TEMPORAL_CLI"),
-    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
-    devServerPort: parsePort("FLOWGATE_TEMPORAL_DEV_PORT", read("FLOWGATE_TEMPORAL_DEV_PORT"), 7233),
-    devServerUiPort: parsePort("FLOWGATE_TEMPORAL_UI_PORT", read("FLOWGATE_TEMPORAL_UI_PORT"), 8233),
-  });
+/** What a parser sees besides the value: the settings parsed before it, and the environment. */
+interface ParseContext {
+  readonly parsed: Partial<Record<keyof Config, unknown>>;
+  readonly env: Env;
+  readonly cwd: string;
+  /** The namespace the Temporal profile and TEMPORAL_NAMESPACE give, if any. */
+  readonly profileNamespace: string | undefined;
 }
 
-function isInteractive(env: Env): boolean {
-  return process.stdout.isTTY === true && env.CI === undefined;
+/** One row of the table: a variable, the Config field it sets, its default in words, its parser, its meaning. */
+interface Setting {
+  readonly variable: string;
+  readonly key: Exclude<keyof Config, "temporal">;
+  /** The default as the README shows it. */
+  readonly defaultText: string;
+  readonly description: string;
+  /** The value (undefined when the variable is unset or empty) as the Config field. */
+  readonly parse: (value: string | undefined, ctx: ParseContext) => unknown;
+}
+
+const DEFAULT_WORKFLOWS_FILE = "flowgate.workflows.yaml";
+
+/** Every Flowgate setting, in the order the README lists them. Settings whose default depends on another come after it. */
+export const SETTINGS: readonly Setting[] = [
+  { variable: "FLOWGATE_HOST", key: "host", defaultText: "`127.0.0.1`", description: "interface the API listens on", parse: (v) => v ?? "127.0.0.1" },
+  { variable: "FLOWGATE_PORT", key: "port", defaultText: "`8000`", description: "the one port for every protocol", parse: (v) => parsePort("FLOWGATE_PORT", v, 8000) },
+  {
+    variable: "FLOWGATE_DATA_DIR",
+    key: "dataDir",
+    defaultText: "`.flowgate`",
+    description: "embedded Temporal database (`temporal.sqlite`), cached tools, the embedded worker's generated files",
+    parse: (v, ctx) => path.resolve(ctx.cwd, v ?? ".flowgate"),
+  },
+  {
+    variable: "FLOWGATE_TEMPORAL_NAMESPACE",
+    key: "temporalNamespace",
+    defaultText: "`TEMPORAL_NAMESPACE`, the profile's, else `default`",
+    description: "Temporal namespace; overrides `TEMPORAL_NAMESPACE` and the profile",
+    // The address override is read with the rest of the connection (resolveTemporal).
+    parse: (v, ctx) => v ?? ctx.profileNamespace ?? "default",
+  },
+  {
+    variable: "FLOWGATE_TASK_QUEUE",
+    key: "taskQueue",
+    defaultText: "`flowgate`",
+    description: "task queue for workflow types that name none; the embedded worker polls it",
+    parse: (v) => v ?? "flowgate",
+  },
+  {
+    variable: "FLOWGATE_WORKFLOWS_FILE",
+    key: "workflowsFile",
+    defaultText: `\`${DEFAULT_WORKFLOWS_FILE}\` when present`,
+    description: "workflow-types file (YAML or JSON) listing the types the API may start, with their schemas",
+    parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_ALLOW_UNREGISTERED",
+    key: "allowUnregistered",
+    defaultText: "`false`",
+    description: "start any workflow type, registered or not (unregistered ones get no input check)",
+    parse: (v) => parseBool("FLOWGATE_ALLOW_UNREGISTERED", v, false),
+  },
+  {
+    variable: "FLOWGATE_START_WORKER",
+    key: "startWorker",
+    defaultText: "`true` when embedded, else `false`",
+    description: "whether `npm start` runs a worker process (the samples and `FLOWGATE_WORKER_WORKFLOWS`)",
+    parse: (v, ctx) => parseBool("FLOWGATE_START_WORKER", v, ctx.parsed.temporal === undefined),
+  },
+  {
+    variable: "FLOWGATE_SAMPLES",
+    key: "samples",
+    defaultText: "`FLOWGATE_START_WORKER`",
+    description: "register the sample workflows (`greet`, `sleep`) and run them in the embedded worker",
+    parse: (v, ctx) => parseBool("FLOWGATE_SAMPLES", v, ctx.parsed.startWorker === true),
+  },
+  {
+    variable: "FLOWGATE_WORKER_WORKFLOWS",
+    key: "workerWorkflows",
+    defaultText: "unset",
+    description: "your workflows module (`.ts` or `.js`); the embedded worker bundles it beside the samples (or alone, with `FLOWGATE_SAMPLES=false`)",
+    parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_WORKER_ACTIVITIES",
+    key: "workerActivities",
+    defaultText: "unset",
+    description: "your activities module; its exported functions are the embedded worker's activities",
+    parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_LOG_LEVEL",
+    key: "logLevel",
+    defaultText: "`info`",
+    description: "`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`",
+    parse: (v) => parseLogLevel(v),
+  },
+  {
+    variable: "FLOWGATE_LOG_PRETTY",
+    key: "logPretty",
+    defaultText: "`true` at a terminal, else `false`",
+    description: "human-readable logs instead of JSON lines",
+    parse: (v, ctx) => parseBool("FLOWGATE_LOG_PRETTY", v, process.stdout.isTTY === true && ctx.env.CI === undefined),
+  },
+  {
+    variable: "FLOWGATE_BODY_LIMIT",
+    key: "bodyLimitBytes",
+    defaultText: "`4194304`",
+    description: "largest request body in bytes, on every protocol",
+    parse: (v) => parseInteger("FLOWGATE_BODY_LIMIT", v, 4 * 1024 * 1024, 1024),
+  },
+  {
+    variable: "FLOWGATE_RUN_TIMEOUT",
+    key: "runTimeoutMs",
+    defaultText: "`60s`",
+    description: "bound of RunWorkflow when the call sets no deadline (`ms`, `s`, `m`, `h`)",
+    parse: (v) => parseDuration("FLOWGATE_RUN_TIMEOUT", v, 60_000),
+  },
+  {
+    variable: "FLOWGATE_TLS_CERT_FILE",
+    key: "tls",
+    defaultText: "unset: cleartext only",
+    description: "PEM certificate; with `FLOWGATE_TLS_KEY_FILE`, TLS (h2 and http/1.1 by ALPN) is served on the same port, beside cleartext",
+    parse: (certFile, ctx) => {
+      const keyFile = read(ctx.env, "FLOWGATE_TLS_KEY_FILE");
+      if ((certFile === undefined) !== (keyFile === undefined)) {
+        throw new ConfigError(
+          `FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE go together, but only ${certFile ? "FLOWGATE_TLS_CERT_FILE" : "FLOWGATE_TLS_KEY_FILE"} is set`,
+        );
+      }
+      return certFile && keyFile ? { certFile, keyFile } : undefined;
+    },
+  },
+  {
+    variable: "FLOWGATE_TLS_KEY_FILE",
+    key: "tls",
+    defaultText: "unset",
+    description: "PEM private key of `FLOWGATE_TLS_CERT_FILE`",
+    parse: (_v, ctx) => ctx.parsed.tls,
+  },
+  {
+    variable: "FLOWGATE_TEMPORAL_DEV_PORT",
+    key: "devServerPort",
+    defaultText: "`7233`",
+    description: "frontend port of the embedded dev server",
+    parse: (v) => parsePort("FLOWGATE_TEMPORAL_DEV_PORT", v, 7233),
+  },
+  {
+    variable: "FLOWGATE_TEMPORAL_UI_PORT",
+    key: "devServerUiPort",
+    defaultText: "`8233`",
+    description: "web UI port of the embedded dev server; `0` runs it headless",
+    parse: (v) => parsePort("FLOWGATE_TEMPORAL_UI_PORT", v, 8233),
+  },
+  {
+    variable: "TEMPORAL_CLI",
+    key: "temporalCli",
+    defaultText: "unset: pinned CLI in `.flowgate/tools`",
+    description: "path of a Temporal CLI binary for the embedded dev server",
+    parse: (v) => v,
+  },
+];
+
+/**
+ * The Temporal connection variables, read as the Temporal CLI and SDKs read them (by @temporalio/envconfig,
+ * from the environment and the profile of a TOML config file). Listed here for the README.
+ */
+export const TEMPORAL_VARIABLES: readonly { readonly variable: string; readonly description: string }[] = [
+  { variable: "`FLOWGATE_TEMPORAL_ADDRESS` (overrides `TEMPORAL_ADDRESS`)", description: "`host:port` of an existing Temporal frontend; unset everywhere: the embedded dev server" },
+  { variable: "`TEMPORAL_NAMESPACE`", description: "namespace (`FLOWGATE_TEMPORAL_NAMESPACE` overrides it)" },
+  { variable: "`TEMPORAL_API_KEY`", description: "API key sent as a bearer token (Temporal Cloud); turns TLS on" },
+  { variable: "`TEMPORAL_TLS`", description: "`true` for TLS with the system's CAs, `false` to force plaintext" },
+  { variable: "`TEMPORAL_TLS_SERVER_CA_CERT_PATH` / `_DATA`", description: "CA that signed the server's certificate (PEM file or text)" },
+  { variable: "`TEMPORAL_TLS_CLIENT_CERT_PATH` / `_DATA`, `TEMPORAL_TLS_CLIENT_KEY_PATH` / `_DATA`", description: "client certificate and key, for mTLS" },
+  { variable: "`TEMPORAL_TLS_SERVER_NAME`", description: "name to verify in the server's certificate, when it differs from the address" },
+  { variable: "`TEMPORAL_GRPC_META_<NAME>`", description: "extra gRPC metadata sent on every call" },
+  { variable: "`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`", description: "profile (default `default`) and file (default `~/.config/temporalio/temporal.toml`) to read the above from; variables win over the file" },
+];
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === "" ? undefined : value;
+}
+
+/** Parses the configuration from an environment (process.env by default). Throws ConfigError. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const parsed: Partial<Record<keyof Config, unknown>> = {};
+  // The connection first: other defaults (the worker, the samples) depend on whether it is embedded.
+  const { connection, profileNamespace } = resolveTemporal(env);
+  parsed.temporal = connection;
+  for (const setting of SETTINGS) {
+    parsed[setting.key] = setting.parse(read(env, setting.variable), { parsed, env, cwd, profileNamespace });
+  }
+  if (parsed.temporal !== undefined) {
+    parsed.temporal = { ...(parsed.temporal as TemporalConnectionConfig), namespace: parsed.temporalNamespace as string };
+  }
+  if (parsed.workflowsFile === undefined) {
+    // The default file counts only when it is there; an explicitly named file must exist (checked at start-up).
+    const candidate = path.resolve(cwd, DEFAULT_WORKFLOWS_FILE);
+    parsed.workflowsFile = existsSyncSafe(candidate) ? candidate : undefined;
+  }
+  return Object.freeze(parsed as Config);
+}
+
+/** The variables that configure TLS or credentials toward Temporal, which need an address to apply to. */
+const CONNECTION_VARIABLES = [
+  "TEMPORAL_API_KEY",
+  "TEMPORAL_TLS",
+  "TEMPORAL_TLS_CLIENT_CERT_PATH",
+  "TEMPORAL_TLS_CLIENT_CERT_DATA",
+  "TEMPORAL_TLS_CLIENT_KEY_PATH",
+  "TEMPORAL_TLS_CLIENT_KEY_DATA",
+  "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+  "TEMPORAL_TLS_SERVER_CA_CERT_DATA",
+  "TEMPORAL_TLS_SERVER_NAME",
+];
+
+/**
+ * The existing cluster to use, or undefined for the embedded dev server: the Temporal CLI's profile and
+ * variables (envconfig), then FLOWGATE_TEMPORAL_ADDRESS over the address. Certificates are read here, so
+ * a missing file fails start-up naming its variable.
+ */
+function resolveTemporal(env: Env): { connection: TemporalConnectionConfig | undefined; profileNamespace: string | undefined } {
+  const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => read(env, e[0]) !== undefined));
+  if (envVars.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION !== undefined) {
+    throw new ConfigError(
+      "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by the TypeScript SDK Flowgate uses; " +
+        "set TEMPORAL_TLS_SERVER_NAME to the name the server's certificate carries instead",
+    );
+  }
+  let profile: ClientConfigProfile;
+  try {
+    profile = loadClientConfigProfile({ overrideEnvVars: envVars });
+  } catch (err) {
+    const where = envVars.TEMPORAL_PROFILE !== undefined ? "TEMPORAL_PROFILE" : envVars.TEMPORAL_CONFIG_FILE !== undefined ? "TEMPORAL_CONFIG_FILE" : "the Temporal config file";
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  const override = envVars.FLOWGATE_TEMPORAL_ADDRESS;
+  const address = override ?? profile.address;
+  const addressSource =
+    override !== undefined ? "FLOWGATE_TEMPORAL_ADDRESS" : envVars.TEMPORAL_ADDRESS !== undefined ? "TEMPORAL_ADDRESS" : `profile "${envVars.TEMPORAL_PROFILE ?? "default"}" of the Temporal config file`;
+  if (address === undefined) {
+    // Credentials with no cluster to use them on are a mistake to report, not to send to the embedded server.
+    const stray = CONNECTION_VARIABLES.find((name) => envVars[name] !== undefined) ?? (profile.apiKey !== undefined || profile.tls !== undefined ? `profile "${envVars.TEMPORAL_PROFILE ?? "default"}"` : undefined);
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray} configures a Temporal connection, but no address is set: set TEMPORAL_ADDRESS (or FLOWGATE_TEMPORAL_ADDRESS) to the cluster's host:port, or unset ${stray} to run the embedded Temporal`,
+      );
+    }
+    return { connection: undefined, profileNamespace: profile.namespace };
+  }
+  if (!/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address)) {
+    throw new ConfigError(`${addressSource} must be host:port (such as temporal.internal:7233 or [::1]:7233), got "${address}"`);
+  }
+  let options;
+  try {
+    options = toClientOptions({ ...profile, address }).connectionOptions;
+  } catch (err) {
+    const { path: file } = err as { path?: string };
+    const variable = CONNECTION_VARIABLES.find((name) => file !== undefined && envVars[name] === file);
+    throw new ConfigError(`${variable ?? "Temporal TLS settings"}: cannot read ${file ? `"${file}"` : "a certificate"}: ${(err as Error).message}`);
+  }
+  const tls = options.tls;
+  const connection: TemporalConnectionConfig = {
+    address,
+    namespace: "default", // set by loadConfig once FLOWGATE_TEMPORAL_NAMESPACE is read
+    tls: tls === false || tls === undefined || tls === null ? undefined : tls === true ? true : toTls(tls),
+    apiKey: typeof options.apiKey === "string" ? options.apiKey : undefined,
+    metadata: options.metadata as Record<string, string> | undefined,
+    addressSource,
+  };
+  return { connection, profileNamespace: profile.namespace };
+}
+
+function toTls(tls: TemporalTls): TemporalTls {
+  return { serverNameOverride: tls.serverNameOverride, serverRootCACertificate: tls.serverRootCACertificate, clientCertPair: tls.clientCertPair };
+}
+
+function existsSyncSafe(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function parsePort(name: string, value: string | undefined, fallback: number): number {
@@ -124,14 +385,34 @@ function parseLogLevel(value: string | undefined): LogLevel {
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses "1500ms", "30s", "5m", "1h" (or a bare number of milliseconds) into milliseconds. */
-export function parseDuration(name: string, value: string | undefined, fallback: number): number {
+/** "1500ms", "30s", "5m", "1h" (or a bare number of milliseconds) in milliseconds; undefined when malformed. */
+export function parseDurationText(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  return match === null ? undefined : Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "ms"]!);
+}
+
+function parseDuration(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
-  if (match === null) {
-    throw new ConfigError(`${name} must be a duration such as 30s, 5m or 1500ms, got "${value}"`);
-  }
-  const ms = Math.round(Number(match[1]) * DURATION_UNITS[match[2] ?? "ms"]!);
+  const ms = parseDurationText(value);
+  if (ms === undefined) throw new ConfigError(`${name} must be a duration such as 30s, 5m or 1500ms, got "${value}"`);
   if (ms <= 0) throw new ConfigError(`${name} must be longer than zero, got "${value}"`);
   return ms;
+}
+
+/** The README's configuration section, rendered from the tables above. */
+export function renderConfigurationDocs(): string {
+  const escape = (text: string) => text.replaceAll("|", "\\|");
+  const flowgate = SETTINGS.map((s) => `| \`${s.variable}\` | ${escape(s.defaultText)} | ${escape(s.description)} |`);
+  const temporal = TEMPORAL_VARIABLES.map((t) => `| ${t.variable} | ${escape(t.description)} |`);
+  return [
+    "| variable | default | meaning |",
+    "|---|---|---|",
+    ...flowgate,
+    "",
+    "The Temporal connection is read as the Temporal CLI reads it ([environment configuration](https://docs.temporal.io/develop/environment-configuration)):",
+    "",
+    "| variable | meaning |",
+    "|---|---|",
+    ...temporal,
+  ].join("\n");
 }

@@ -1,23 +1,46 @@
-// `npm start`: parse the configuration, bring up the embedded Temporal and a worker when no Temporal is
-// configured, build the app, listen, and stop everything cleanly on SIGINT / SIGTERM.
-import { readFile } from "node:fs/promises";
+// `npm start`: parse the configuration, bring up the embedded Temporal and a worker when no cluster is
+// configured, build the app, listen, and stop everything cleanly on SIGINT / SIGTERM / SIGHUP.
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
-import { createApp } from "./app.js";
+import { buildRegistry, createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { ensureTemporalCli, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
+import { assertPortFree, ensureTemporalCli, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
-import { WorkflowRegistry } from "./registry/index.js";
-import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
-import { createTemporalClient, waitForTemporal } from "./temporal/index.js";
+import { RegistrationError } from "./registry/index.js";
+import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
+
   // Everything that can be refused is checked before anything is started.
+  await assertPortFree(config.host, config.port, "FLOWGATE_PORT", "Is Flowgate already running?");
   const tls = config.tls && {
     cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
     key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
   };
+  if (config.startWorker) {
+    if (!config.samples && config.workerWorkflows === undefined) {
+      throw new ConfigError("FLOWGATE_START_WORKER is on but the worker has no workflows: set FLOWGATE_WORKER_WORKFLOWS, or FLOWGATE_SAMPLES=true");
+    }
+    await assertReadable(config.workerWorkflows, "FLOWGATE_WORKER_WORKFLOWS");
+    await assertReadable(config.workerActivities, "FLOWGATE_WORKER_ACTIVITIES");
+  } else if (config.workerWorkflows !== undefined || config.workerActivities !== undefined) {
+    log.warn("FLOWGATE_WORKER_WORKFLOWS and FLOWGATE_WORKER_ACTIVITIES are ignored: no embedded worker runs (FLOWGATE_START_WORKER=false)");
+  }
+  const registry = await buildRegistry(config);
+  log.info(
+    { types: registry.list().map((t) => t.name), file: config.workflowsFile, samples: config.samples },
+    `${registry.list().length} workflow types registered`,
+  );
+  if (config.allowUnregistered) {
+    log.warn("FLOWGATE_ALLOW_UNREGISTERED=true: any workflow type may be started; unregistered ones get no input check");
+  }
+  if (config.temporal !== undefined) {
+    const check = await checkTemporal(config.temporal, 10_000);
+    if (!check.ok && check.kind === "misconfigured") throw new ConfigError(check.message);
+    if (!check.ok) log.warn(`${check.message}; starting anyway, not ready until it answers`);
+  }
 
   // Stopped in reverse order of start: the API drains before the worker and Temporal go away.
   const cleanups: Array<() => Promise<void>> = [];
@@ -41,8 +64,9 @@ async function main(): Promise<void> {
   }
 
   try {
-    let address = config.temporalAddress;
-    if (address === undefined) {
+    let target: TemporalTarget | undefined = config.temporal;
+    const workerEnv: Record<string, string> = { FLOWGATE_SAMPLES: String(config.samples) };
+    if (target === undefined) {
       const cli = await ensureTemporalCli({ override: config.temporalCli, toolsDir: path.join(config.dataDir, "tools"), log });
       const devServer = await startDevServer({
         cli,
@@ -54,20 +78,20 @@ async function main(): Promise<void> {
       });
       cleanups.push(() => devServer.stop());
       void devServer.exited.then((code) => stop(`the Temporal dev server exited (code ${code})`, 1));
-      address = devServer.address;
-      await waitForTemporal({ address, namespace: config.temporalNamespace }, 60_000);
+      target = { address: devServer.address, namespace: config.temporalNamespace };
+      await waitForTemporal(target, 60_000);
       if (devServer.uiUrl) log.info({ url: devServer.uiUrl }, "Temporal web UI");
+      Object.assign(workerEnv, { FLOWGATE_TEMPORAL_ADDRESS: devServer.address, FLOWGATE_TEMPORAL_NAMESPACE: config.temporalNamespace });
     }
 
     if (config.startWorker) {
-      const worker = spawnWorkerProcess({ FLOWGATE_TEMPORAL_ADDRESS: address }, log);
+      const worker = spawnWorkerProcess(workerEnv, log);
       cleanups.push(() => worker.stop());
       void worker.exited.then((code) => stop(`the worker process exited (code ${code})`, 1));
     }
 
-    const temporal = createTemporalClient({ address, namespace: config.temporalNamespace });
+    const temporal = createTemporalClient(target);
     cleanups.push(() => temporal.close());
-    const registry = new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES);
     const app = await createApp({
       config,
       logger: log,
@@ -79,7 +103,14 @@ async function main(): Promise<void> {
     cleanups.push(() => app.close());
     await app.listen({ host: config.host, port: config.port });
     log.info(
-      { temporal: address, namespace: config.temporalNamespace, taskQueue: config.taskQueue },
+      {
+        temporal: target.address,
+        source: config.temporal?.addressSource ?? "embedded dev server",
+        tls: config.temporal?.tls !== undefined,
+        apiKey: config.temporal?.apiKey !== undefined,
+        namespace: target.namespace,
+        taskQueue: config.taskQueue,
+      },
       `Flowgate serves gRPC, gRPC-Web, Connect and REST on http://${config.host}:${(app.server.address() as { port: number }).port}` +
         (tls ? " (and TLS on the same port)" : ""),
     );
@@ -98,8 +129,17 @@ async function readPem(file: string, variable: string): Promise<Buffer> {
   }
 }
 
+async function assertReadable(file: string | undefined, variable: string): Promise<void> {
+  if (file === undefined) return;
+  try {
+    await access(file);
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read "${file}": ${(err as Error).message}`);
+  }
+}
+
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof RegistrationError) {
     console.error(`flowgate: invalid configuration: ${err.message}`);
     process.exit(2);
   }

@@ -2,11 +2,11 @@
 // workflows survive a restart.
 import type { ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import type { Logger } from "pino";
 import { spawnOwned, stopChild } from "./child.js";
+import { assertPortFree } from "./ports.js";
 
 export interface DevServerOptions {
   readonly cli: string;
@@ -28,26 +28,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Fails fast, with a message naming the setting, when a port the dev server needs is taken. */
-async function assertPortFree(host: string, port: number, setting: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          `port ${port} on ${host} is not free (${err.code}): is another Temporal running? ` +
-            `Set ${setting} to another port, or FLOWGATE_TEMPORAL_ADDRESS to use the running one.`,
-        ),
-      ),
-    );
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
-  });
-}
-
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const host = options.host ?? "127.0.0.1";
-  await assertPortFree(host, options.port, "FLOWGATE_TEMPORAL_DEV_PORT");
-  if (options.uiPort !== 0) await assertPortFree(host, options.uiPort, "FLOWGATE_TEMPORAL_UI_PORT");
+  const hint = "Is another Temporal running? Point FLOWGATE_TEMPORAL_ADDRESS at it to use it instead.";
+  await assertPortFree(host, options.port, "FLOWGATE_TEMPORAL_DEV_PORT", hint);
+  if (options.uiPort !== 0) await assertPortFree(host, options.uiPort, "FLOWGATE_TEMPORAL_UI_PORT", hint);
   const args = ["server", "start-dev", "--ip", host, "--port", String(options.port), "--namespace", options.namespace, "--log-level", "warn"];
   args.push(...(options.uiPort === 0 ? ["--headless"] : ["--ui-port", String(options.uiPort)]));
   if (options.dbFile !== undefined) {

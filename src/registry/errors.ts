@@ -5,6 +5,11 @@ import { FieldPathElementSchema, ViolationsSchema, type FieldPathElement } from 
 import type { ErrorTable } from "../errors/index.js";
 import { formatPath, type Violation } from "./schema.js";
 
+/** A workflow type that cannot be registered (at start-up): a duplicate name, a schema that does not compile. */
+export class RegistrationError extends Error {
+  override name = "RegistrationError";
+}
+
 /** A start names a workflow type the registry does not hold. */
 export class UnknownWorkflowTypeError extends Error {
   override name = "UnknownWorkflowTypeError";
@@ -17,6 +22,17 @@ export class UnknownWorkflowTypeError extends Error {
     super(
       `${field}: "${workflowType}" is not a registered workflow type (registered: ${registered.length > 0 ? registered.join(", ") : "none"})`,
     );
+  }
+}
+
+/** GetWorkflowType names a type the registry does not hold. */
+export class WorkflowTypeNotFoundError extends Error {
+  override name = "WorkflowTypeNotFoundError";
+  constructor(
+    readonly workflowType: string,
+    readonly registered: readonly string[],
+  ) {
+    super(`workflow type "${workflowType}" is not registered (registered: ${registered.length > 0 ? registered.join(", ") : "none"})`);
   }
 }
 
@@ -60,6 +76,12 @@ export const REGISTRY_ERROR_TABLE: ErrorTable = [
     name: "UnknownWorkflowTypeError",
     match: (e) => e instanceof UnknownWorkflowTypeError,
     code: Code.InvalidArgument,
+    message: (e) => (e as Error).message,
+  },
+  {
+    name: "WorkflowTypeNotFoundError",
+    match: (e) => e instanceof WorkflowTypeNotFoundError,
+    code: Code.NotFound,
     message: (e) => (e as Error).message,
   },
   {

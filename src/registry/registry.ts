@@ -1,6 +1,6 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { defineWorkflowType, type WorkflowTypeDefinition } from "./definition.js";
-import { InvalidInputError, UnknownWorkflowTypeError } from "./errors.js";
+import { InvalidInputError, RegistrationError, UnknownWorkflowTypeError, WorkflowTypeNotFoundError } from "./errors.js";
 import { compileSchema, type Validator } from "./schema.js";
 
 export interface RegistryOptions {
@@ -19,15 +19,16 @@ export class WorkflowRegistry {
     for (const definition of definitions) {
       const earlier = this.byName.get(definition.name);
       if (earlier !== undefined) {
-        throw new Error(
-          `workflow type "${definition.name}" is registered twice: by ${earlier.definition.source} and by ${definition.source}`,
+        const hint = earlier.definition.source === "sample" ? " (set FLOWGATE_SAMPLES=false to leave the samples out)" : "";
+        throw new RegistrationError(
+          `workflow type "${definition.name}" is registered twice: by ${earlier.definition.source} and by ${definition.source}${hint}`,
         );
       }
       let validateInput: Validator | undefined;
       try {
         validateInput = definition.input === undefined ? undefined : compileSchema(definition.input);
       } catch (err) {
-        throw new Error(`workflow type "${definition.name}" (${definition.source}): input schema: ${(err as Error).message}`);
+        throw new RegistrationError(`workflow type "${definition.name}" (${definition.source}): input schema: ${(err as Error).message}`);
       }
       this.byName.set(definition.name, { definition, validateInput });
     }
@@ -38,8 +39,11 @@ export class WorkflowRegistry {
     return [...this.byName.values()].map((t) => t.definition).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  find(name: string): WorkflowTypeDefinition | undefined {
-    return this.byName.get(name)?.definition;
+  /** A registered type; WorkflowTypeNotFoundError listing the registered ones when there is none. */
+  get(name: string): WorkflowTypeDefinition {
+    const found = this.byName.get(name);
+    if (found === undefined) throw new WorkflowTypeNotFoundError(name, [...this.byName.keys()].sort());
+    return found.definition;
   }
 
   /**

@@ -1,11 +1,21 @@
 // WorkflowService: proto in, workflow operation, proto out. Input rules live in the proto (protovalidate) and
 // the registry (JSON Schemas), enforced before Temporal is called; errors are mapped by the error interceptor.
 import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { durationMs, timestampFromDate, ValueSchema, type Duration, type Value } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, timestampFromDate, ValueSchema, type Duration, type Value } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { WorkflowFailureSchema, WorkflowStatus, type WorkflowFailure } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
+import {
+  WorkflowArgs,
+  WorkflowFailureSchema,
+  WorkflowIdReusePolicy,
+  WorkflowStatus,
+  WorkflowTypeSchema,
+  type WorkflowFailure,
+  type WorkflowHandler,
+  type WorkflowType,
+} from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import type { RunWorkflowRequest, StartWorkflowRequest, WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import type { FailureInfo, RunOutcome, StartRequest, WorkflowOperations, WorkflowStatusName } from "../operations/index.js";
+import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 
 export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
   return {
@@ -42,8 +52,52 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
         ctx.signal,
       );
     },
+
+    async listWorkflowTypes() {
+      const { registry } = operations;
+      return { workflowTypes: registry.list().map((t) => typeToProto(t, operations)), allowUnregistered: registry.allowUnregistered };
+    },
+
+    async getWorkflowType(req) {
+      return { workflowType: typeToProto(operations.registry.get(req.name), operations) };
+    },
   };
 }
+
+function typeToProto(t: WorkflowTypeDefinition, operations: WorkflowOperations): WorkflowType {
+  const ms = (value: number | undefined) => (value === undefined ? undefined : durationFromMs(value));
+  return create(WorkflowTypeSchema, {
+    name: t.name,
+    description: t.description,
+    taskQueue: operations.taskQueueOf(t),
+    inputSchema: schemaToProto(t.input),
+    resultSchema: schemaToProto(t.result),
+    args: t.args === "spread" ? WorkflowArgs.SPREAD : WorkflowArgs.SINGLE,
+    signals: t.signals.map(handlerToProto),
+    queries: t.queries.map(handlerToProto),
+    updates: t.updates.map(handlerToProto),
+    defaults: {
+      executionTimeout: ms(t.defaults.executionTimeoutMs),
+      runTimeout: ms(t.defaults.runTimeoutMs),
+      taskTimeout: ms(t.defaults.taskTimeoutMs),
+      idReusePolicy: t.defaults.idReusePolicy === undefined ? WorkflowIdReusePolicy.UNSPECIFIED : ID_REUSE_TO_PROTO[t.defaults.idReusePolicy],
+    },
+  });
+}
+
+function handlerToProto(h: HandlerDefinition): Omit<WorkflowHandler, "$typeName"> {
+  return { name: h.name, description: h.description, inputSchema: schemaToProto(h.input), resultSchema: schemaToProto(h.result) };
+}
+
+function schemaToProto(schema: JsonSchema | undefined): Value | undefined {
+  return schema === undefined ? undefined : fromJson(ValueSchema, schema);
+}
+
+const ID_REUSE_TO_PROTO: Readonly<Record<IdReusePolicy, WorkflowIdReusePolicy>> = {
+  ALLOW_DUPLICATE: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  ALLOW_DUPLICATE_FAILED_ONLY: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+  REJECT_DUPLICATE: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+};
 
 function startRequest(req: StartWorkflowRequest | RunWorkflowRequest): StartRequest {
   return {

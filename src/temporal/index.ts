@@ -1,5 +1,5 @@
 // The only code that imports @temporalio/client: the connection, the WorkflowEngine on it, its error table.
-export { createTemporalClient, waitForTemporal } from "./connection.js";
-export type { TemporalClient } from "./connection.js";
+export { checkTemporal, createTemporalClient, waitForTemporal } from "./connection.js";
+export type { TemporalCheck, TemporalClient, TemporalTarget } from "./connection.js";
 export { TemporalEngine } from "./engine.js";
 export { TEMPORAL_ERROR_TABLE } from "./errors.js";

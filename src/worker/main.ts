@@ -1,22 +1,54 @@
-// `npm run worker`: a worker process for the sample workflows. It stops cleanly on SIGINT / SIGTERM
-// (the Temporal runtime handles those signals and lets running tasks finish).
+// The worker process (`npm run worker`, and the embedded worker `npm start` runs): the sample workflows,
+// the user's workflows and activities (FLOWGATE_WORKER_WORKFLOWS, FLOWGATE_WORKER_ACTIVITIES), on the
+// same Temporal connection settings as the API. It stops cleanly on SIGINT / SIGTERM (the Temporal runtime
+// handles those signals and lets running tasks finish).
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../observability/index.js";
+import { workflowsEntry } from "./entry.js";
 import { createWorker, installWorkerLogging } from "./worker.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, "flowgate-worker");
   installWorkerLogging(log);
-  const address = config.temporalAddress ?? `127.0.0.1:${config.devServerPort}`;
-  const { worker, close } = await createWorker({ address, namespace: config.temporalNamespace, taskQueue: config.taskQueue });
-  log.info({ address, namespace: config.temporalNamespace, taskQueue: config.taskQueue }, "worker polling");
+  const target = config.temporal ?? { address: `127.0.0.1:${config.devServerPort}`, namespace: config.temporalNamespace };
+  const workflowsPath = await workflowsEntry({
+    samples: config.samples,
+    userWorkflows: config.workerWorkflows,
+    dir: path.join(config.dataDir, "worker"),
+  });
+  if (workflowsPath === undefined) {
+    throw new ConfigError("the worker has no workflows to run: set FLOWGATE_WORKER_WORKFLOWS, or FLOWGATE_SAMPLES=true");
+  }
+  const activities = config.workerActivities === undefined ? undefined : await loadActivities(config.workerActivities);
+  const { worker, close } = await createWorker({ ...target, taskQueue: config.taskQueue, workflowsPath, activities });
+  log.info(
+    {
+      address: target.address,
+      namespace: target.namespace,
+      taskQueue: config.taskQueue,
+      samples: config.samples,
+      workflows: config.workerWorkflows,
+      activities: activities === undefined ? undefined : Object.keys(activities),
+    },
+    "worker polling",
+  );
   try {
     await worker.run();
   } finally {
     await close();
     log.info("worker stopped");
   }
+}
+
+/** The activities module's exported functions. */
+async function loadActivities(file: string): Promise<Record<string, (...args: unknown[]) => unknown>> {
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const activities = Object.fromEntries(Object.entries(module).filter((e): e is [string, (...args: unknown[]) => unknown] => typeof e[1] === "function"));
+  if (Object.keys(activities).length === 0) throw new ConfigError(`FLOWGATE_WORKER_ACTIVITIES: "${file}" exports no functions`);
+  return activities;
 }
 
 main().catch((err: unknown) => {

@@ -1,12 +1,12 @@
 // A Temporal worker for the sample workflows (or any workflows module). It runs in its own process in the
-// embedded default, as workers do in production; tests run one in-process on their own task queue.
+// embedded default, as workers do in production; tests run one in-process on their own task queue. It
+// connects as the API does: same address, namespace, TLS and credentials.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
 import type { Logger } from "pino";
 import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
+import type { TemporalTarget } from "../temporal/index.js";
 
-export interface WorkerOptions {
-  readonly address: string;
-  readonly namespace: string;
+export interface WorkerOptions extends TemporalTarget {
   readonly taskQueue: string;
   readonly workflowsPath?: string;
   readonly activities?: object;
@@ -39,7 +39,12 @@ export function installWorkerLogging(log: Logger): void {
 }
 
 export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect({
+    address: options.address,
+    tls: options.tls,
+    apiKey: options.apiKey,
+    metadata: options.metadata === undefined ? undefined : { ...options.metadata },
+  });
   try {
     const worker = await Worker.create({
       connection,

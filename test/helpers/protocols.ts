@@ -5,7 +5,10 @@ import { create, fromJson, toJson, type DescMessage, type JsonObject, type Messa
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { WorkflowTypeSchema } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import {
+  GetWorkflowTypeResponseSchema,
+  ListWorkflowTypesResponseSchema,
   GetWorkflowResultRequestSchema,
   GetWorkflowResultResponseSchema,
   GetWorkflowStatusRequestSchema,
@@ -24,7 +27,7 @@ export const PROTOCOLS: readonly ProtocolName[] = ["grpc", "grpc-web", "connect-
 
 type WorkflowClient = Pick<
   Client<typeof WorkflowService>,
-  "startWorkflow" | "runWorkflow" | "getWorkflowStatus" | "getWorkflowResult" | "stopWorkflow"
+  "startWorkflow" | "runWorkflow" | "getWorkflowStatus" | "getWorkflowResult" | "stopWorkflow" | "listWorkflowTypes" | "getWorkflowType"
 >;
 
 export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
@@ -96,6 +99,12 @@ function restClient(baseUrl: string): WorkflowClient {
       const r = create(StopWorkflowRequestSchema, req);
       const body = snake(StopWorkflowRequestSchema, { terminate: r.terminate, reason: r.reason });
       return call("POST", `/workflows/v1/stop${runPath(r.workflowId, r.runId)}`, StopWorkflowResponseSchema, body, o);
+    },
+    listWorkflowTypes: (_req, o) => call("GET", "/workflows/v1/types", ListWorkflowTypesResponseSchema, undefined, o),
+    getWorkflowType: async (req, o) => {
+      // REST answers with the type itself (response_body), not wrapped in the response message.
+      const type = await call("GET", `/workflows/v1/types/${encodeURIComponent(req.name ?? "")}`, WorkflowTypeSchema, undefined, o);
+      return create(GetWorkflowTypeResponseSchema, { workflowType: type });
     },
   };
 }

@@ -2,7 +2,7 @@
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
-import { WorkflowRegistry, type WorkflowTypeDefinition } from "../../src/registry/index.js";
+import { WorkflowRegistry, type RegistryOptions, type WorkflowTypeDefinition } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
 
@@ -17,13 +17,14 @@ export interface TestServer {
 export async function startTestServer(
   config: Partial<AppOptions["config"]> = {},
   workflowTypes: readonly WorkflowTypeDefinition[] = TEST_WORKFLOWS,
+  registryOptions: RegistryOptions = {},
 ): Promise<TestServer> {
   const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
     temporal,
-    registry: new WorkflowRegistry(workflowTypes),
+    registry: new WorkflowRegistry(workflowTypes, registryOptions),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };

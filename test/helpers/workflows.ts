@@ -18,3 +18,8 @@ export async function chain(input: { steps: number }): Promise<{ done: true }> {
   if (input.steps > 0) await continueAsNew<typeof chain>({ steps: input.steps - 1 });
   return { done: true };
 }
+
+/** An order: sums its items. Registered from a workflow-types file in the tests, with a schema. */
+export async function order(input: { order_id: string; items: { sku: string; quantity: number; price: number }[] }): Promise<{ order_id: string; total: number }> {
+  return { order_id: input.order_id, total: input.items.reduce((sum, item) => sum + item.quantity * item.price, 0) };
+}

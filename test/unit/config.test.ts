@@ -1,43 +1,118 @@
-import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, renderConfigurationDocs, SETTINGS } from "../../src/config.js";
+import { REPO_ROOT } from "../helpers/tools.js";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "flowgate-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
 
 describe("loadConfig", () => {
   it("has a default for every option", () => {
-    const config = loadConfig({});
+    const config = loadConfig({}, dir);
     expect(config).toMatchObject({
       host: "127.0.0.1",
       port: 8000,
-      temporalAddress: undefined,
+      temporal: undefined, // the embedded dev server
       temporalNamespace: "default",
       taskQueue: "flowgate",
       logLevel: "info",
       bodyLimitBytes: 4 * 1024 * 1024,
       runTimeoutMs: 60_000,
+      workflowsFile: undefined,
+      allowUnregistered: false,
       startWorker: true,
+      samples: true,
+      workerWorkflows: undefined,
+      workerActivities: undefined,
       devServerPort: 7233,
       devServerUiPort: 8233,
     });
-    expect(config.dataDir).toMatch(/\.flowgate$/);
+    expect(config.dataDir).toBe(path.join(dir, ".flowgate"));
   });
 
   it("reads the standard TEMPORAL_* variables, with FLOWGATE_* taking precedence", () => {
-    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_NAMESPACE: "prod" })).toMatchObject({
-      temporalAddress: "t:7233",
+    const config = loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_NAMESPACE: "prod" }, dir);
+    expect(config).toMatchObject({
+      temporal: { address: "t:7233", namespace: "prod", tls: undefined, apiKey: undefined, addressSource: "TEMPORAL_ADDRESS" },
       temporalNamespace: "prod",
-      startWorker: false, // an external Temporal has its own workers
+      startWorker: false, // an existing cluster has its own workers
+      samples: false, // and the samples are not registered unless asked for
     });
-    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_TEMPORAL_ADDRESS: "f:7233" }).temporalAddress).toBe("f:7233");
-    expect(loadConfig({ TEMPORAL_ADDRESS: "[::1]:7233" }).temporalAddress).toBe("[::1]:7233");
+    const overridden = loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_TEMPORAL_ADDRESS: "f:7233", TEMPORAL_NAMESPACE: "a", FLOWGATE_TEMPORAL_NAMESPACE: "b" }, dir);
+    expect(overridden.temporal).toMatchObject({ address: "f:7233", namespace: "b", addressSource: "FLOWGATE_TEMPORAL_ADDRESS" });
+    expect(loadConfig({ TEMPORAL_ADDRESS: "[::1]:7233" }, dir).temporal?.address).toBe("[::1]:7233");
+  });
+
+  it("turns TLS on for an API key, and reads certificates from their variables", () => {
+    const withKey = loadConfig({ TEMPORAL_ADDRESS: "cloud:7233", TEMPORAL_API_KEY: "k-1" }, dir);
+    expect(withKey.temporal).toMatchObject({ tls: true, apiKey: "k-1" });
+
+    const ca = file("ca.pem", "CA PEM");
+    const crt = file("client.pem", "CLIENT PEM");
+    const key = file("client.key", "KEY PEM");
+    const mtls = loadConfig(
+      {
+        TEMPORAL_ADDRESS: "t:7233",
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: crt,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+        TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
+        TEMPORAL_GRPC_META_X_TEAM: "orders",
+      },
+      dir,
+    );
+    const tls = mtls.temporal?.tls as { serverRootCACertificate: Uint8Array; clientCertPair: { crt: Uint8Array; key: Uint8Array }; serverNameOverride: string };
+    expect(Buffer.from(tls.serverRootCACertificate).toString()).toBe("CA PEM");
+    expect(Buffer.from(tls.clientCertPair.crt).toString()).toBe("CLIENT PEM");
+    expect(Buffer.from(tls.clientCertPair.key).toString()).toBe("KEY PEM");
+    expect(tls.serverNameOverride).toBe("temporal.internal");
+    expect(mtls.temporal?.metadata).toEqual({ "x-team": "orders" });
+  });
+
+  it("reads a profile from a Temporal config file, as the Temporal CLI does", () => {
+    const toml = file(
+      "temporal.toml",
+      ['[profile.default]', 'address = "local:7233"', "", '[profile.cloud]', 'address = "acme.tmprl.cloud:7233"', 'namespace = "acme.ns"', 'api_key = "secret"'].join("\n"),
+    );
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: toml }, dir).temporal).toMatchObject({ address: "local:7233", namespace: "default" });
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: "cloud" }, dir)).toMatchObject({
+      temporal: { address: "acme.tmprl.cloud:7233", namespace: "acme.ns", apiKey: "secret", tls: true, addressSource: 'profile "cloud" of the Temporal config file' },
+      temporalNamespace: "acme.ns",
+    });
+    // Variables win over the file.
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: "cloud", TEMPORAL_NAMESPACE: "other" }, dir).temporal?.namespace).toBe("other");
+  });
+
+  it("finds the workflow-types file in the working folder, or where FLOWGATE_WORKFLOWS_FILE says", () => {
+    const own = mkdtempSync(path.join(dir, "cwd-"));
+    expect(loadConfig({}, own).workflowsFile).toBeUndefined();
+    writeFileSync(path.join(own, "flowgate.workflows.yaml"), "workflows: []\n");
+    expect(loadConfig({}, own).workflowsFile).toBe(path.join(own, "flowgate.workflows.yaml"));
+    expect(loadConfig({ FLOWGATE_WORKFLOWS_FILE: "types.json" }, own).workflowsFile).toBe(path.join(own, "types.json"));
+  });
+
+  it("resolves the worker's modules against the working folder", () => {
+    expect(loadConfig({ FLOWGATE_WORKER_WORKFLOWS: "wf/index.ts", FLOWGATE_WORKER_ACTIVITIES: "/abs/acts.ts" }, dir)).toMatchObject({
+      workerWorkflows: path.join(dir, "wf/index.ts"),
+      workerActivities: "/abs/acts.ts",
+    });
   });
 
   it("takes TLS files as a pair", () => {
-    expect(loadConfig({}).tls).toBeUndefined();
-    expect(loadConfig({ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem" }).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
+    expect(loadConfig({}, dir).tls).toBeUndefined();
+    expect(loadConfig({ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem" }, dir).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
   });
 
   it("parses durations and booleans", () => {
-    expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" })).toMatchObject({ runTimeoutMs: 300_000, startWorker: false });
-    expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms" }).runTimeoutMs).toBe(1500);
+    expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" }, dir)).toMatchObject({ runTimeoutMs: 300_000, startWorker: false, samples: false });
+    expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms", FLOWGATE_ALLOW_UNREGISTERED: "yes" }, dir)).toMatchObject({ runTimeoutMs: 1500, allowUnregistered: true });
   });
 
   it.each([
@@ -46,12 +121,34 @@ describe("loadConfig", () => {
     [{ FLOWGATE_LOG_LEVEL: "loud" }, /FLOWGATE_LOG_LEVEL must be one of/],
     [{ FLOWGATE_RUN_TIMEOUT: "soon" }, /FLOWGATE_RUN_TIMEOUT must be a duration/],
     [{ FLOWGATE_START_WORKER: "maybe" }, /FLOWGATE_START_WORKER must be true or false/],
+    [{ FLOWGATE_SAMPLES: "maybe" }, /FLOWGATE_SAMPLES must be true or false/],
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
     [{ TEMPORAL_ADDRESS: "temporal" }, /^TEMPORAL_ADDRESS must be host:port/],
     [{ FLOWGATE_TLS_CERT_FILE: "cert.pem" }, /go together, but only FLOWGATE_TLS_CERT_FILE is set/],
+    [{ TEMPORAL_API_KEY: "k" }, /^TEMPORAL_API_KEY configures a Temporal connection, but no address is set/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_SERVER_CA_CERT_PATH: "/no/such/ca.pem" }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read "\/no\/such\/ca.pem"/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: "true" }, /TEMPORAL_TLS_SERVER_NAME/],
+    [{ TEMPORAL_PROFILE: "nope", TEMPORAL_CONFIG_FILE: "/no/such/temporal.toml" }, /^TEMPORAL_PROFILE: Profile 'nope' not found/],
   ])("names the variable in error: %o", (env, message) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadConfig(env, dir)).toThrow(ConfigError);
+    expect(() => loadConfig(env, dir)).toThrow(message);
+  });
+});
+
+describe("the configuration table", () => {
+  it("lists each variable once, and every variable it lists is read", () => {
+    const variables = SETTINGS.map((s) => s.variable);
+    expect(new Set(variables).size).toBe(variables.length);
+    const source = readFileSync(path.join(REPO_ROOT, "src/config.ts"), "utf8");
+    const mentioned = new Set(source.match(/\bFLOWGATE_[A-Z_]+\b/g));
+    // Every FLOWGATE_ variable the code knows is in the table, or documented with the Temporal connection.
+    for (const name of mentioned) expect(variables.includes(name) || name === "FLOWGATE_TEMPORAL_ADDRESS", name).toBe(true);
+  });
+
+  it("is what the README's configuration section shows (run `npm run docs:config` to update it)", () => {
+    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    const section = /<!-- configuration:begin -->\n([\s\S]*?)<!-- configuration:end -->/.exec(readme)?.[1];
+    expect(section?.trim()).toBe(renderConfigurationDocs().trim());
   });
 });

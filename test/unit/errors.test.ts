@@ -13,7 +13,7 @@ import {
   RunDeadlineError,
   WorkflowAlreadyStartedError,
 } from "../../src/operations/index.js";
-import { InvalidInputError, REGISTRY_ERROR_TABLE, UnknownWorkflowTypeError } from "../../src/registry/index.js";
+import { InvalidInputError, REGISTRY_ERROR_TABLE, UnknownWorkflowTypeError, WorkflowTypeNotFoundError } from "../../src/registry/index.js";
 import { createErrorMapper, HTTP_STATUS_BY_CODE } from "../../src/server/errors.js";
 import { TEMPORAL_ERROR_TABLE } from "../../src/temporal/index.js";
 
@@ -49,6 +49,7 @@ describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
 
 describeTable("registry error table", REGISTRY_ERROR_TABLE, [
   ["UnknownWorkflowTypeError", new UnknownWorkflowTypeError("gret", ["greet", "sleep"]), Code.InvalidArgument, /^workflow_type: "gret" is not a registered workflow type \(registered: greet, sleep\)$/],
+  ["WorkflowTypeNotFoundError", new WorkflowTypeNotFoundError("gret", ["greet"]), Code.NotFound, /^workflow type "gret" is not registered \(registered: greet\)$/],
   [
     "InvalidInputError",
     new InvalidInputError("order", [{ path: ["input", "items", 2, "quantity"], keyword: "minimum", message: "must be >= 1" }]),

@@ -4,13 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Duration, Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file flowgate/workflow/v1/workflow.proto.
  */
 export const file_flowgate_workflow_v1_workflow: GenFile = /*@__PURE__*/
-  fileDesc("CiNmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvdy5wcm90bxIUZmxvd2dhdGUud29ya2Zsb3cudjEiewoPV29ya2Zsb3dGYWlsdXJlEg8KB21lc3NhZ2UYASABKAkSDAoEdHlwZRgCIAEoCRITCgtzdGFja190cmFjZRgDIAEoCRI0CgVjYXVzZRgEIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZSqoAgoOV29ya2Zsb3dTdGF0dXMSHwobV09SS0ZMT1dfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXV09SS0ZMT1dfU1RBVFVTX1JVTk5JTkcQARIdChlXT1JLRkxPV19TVEFUVVNfQ09NUExFVEVEEAISGgoWV09SS0ZMT1dfU1RBVFVTX0ZBSUxFRBADEhwKGFdPUktGTE9XX1NUQVRVU19DQU5DRUxFRBAEEh4KGldPUktGTE9XX1NUQVRVU19URVJNSU5BVEVEEAUSJAogV09SS0ZMT1dfU1RBVFVTX0NPTlRJTlVFRF9BU19ORVcQBhIdChlXT1JLRkxPV19TVEFUVVNfVElNRURfT1VUEAcSGgoWV09SS0ZMT1dfU1RBVFVTX1BBVVNFRBAIYgZwcm90bzM");
+  fileDesc("CiNmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvdy5wcm90bxIUZmxvd2dhdGUud29ya2Zsb3cudjEiewoPV29ya2Zsb3dGYWlsdXJlEg8KB21lc3NhZ2UYASABKAkSDAoEdHlwZRgCIAEoCRITCgtzdGFja190cmFjZRgDIAEoCRI0CgVjYXVzZRgEIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZSK6AwoMV29ya2Zsb3dUeXBlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEgoKdGFza19xdWV1ZRgDIAEoCRIsCgxpbnB1dF9zY2hlbWEYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLQoNcmVzdWx0X3NjaGVtYRgFIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIwCgRhcmdzGAYgASgOMiIuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dBcmdzEjYKB3NpZ25hbHMYByADKAsyJS5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd0hhbmRsZXISNgoHcXVlcmllcxgIIAMoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93SGFuZGxlchI2Cgd1cGRhdGVzGAkgAygLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dIYW5kbGVyEjwKCGRlZmF1bHRzGAogASgLMiouZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dUeXBlRGVmYXVsdHMikQEKD1dvcmtmbG93SGFuZGxlchIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEiwKDGlucHV0X3NjaGVtYRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRItCg1yZXN1bHRfc2NoZW1hGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIvMBChRXb3JrZmxvd1R5cGVEZWZhdWx0cxI0ChFleGVjdXRpb25fdGltZW91dBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtydW5fdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgx0YXNrX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SRAoPaWRfcmV1c2VfcG9saWN5GAQgASgOMisuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dJZFJldXNlUG9saWN5KqgCCg5Xb3JrZmxvd1N0YXR1cxIfChtXT1JLRkxPV19TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdXT1JLRkxPV19TVEFUVVNfUlVOTklORxABEh0KGVdPUktGTE9XX1NUQVRVU19DT01QTEVURUQQAhIaChZXT1JLRkxPV19TVEFUVVNfRkFJTEVEEAMSHAoYV09SS0ZMT1dfU1RBVFVTX0NBTkNFTEVEEAQSHgoaV09SS0ZMT1dfU1RBVFVTX1RFUk1JTkFURUQQBRIkCiBXT1JLRkxPV19TVEFUVVNfQ09OVElOVUVEX0FTX05FVxAGEh0KGVdPUktGTE9XX1NUQVRVU19USU1FRF9PVVQQBxIaChZXT1JLRkxPV19TVEFUVVNfUEFVU0VEEAgqYQoMV29ya2Zsb3dBcmdzEh0KGVdPUktGTE9XX0FSR1NfVU5TUEVDSUZJRUQQABIYChRXT1JLRkxPV19BUkdTX1NJTkdMRRABEhgKFFdPUktGTE9XX0FSR1NfU1BSRUFEEAIq2AEKFVdvcmtmbG93SWRSZXVzZVBvbGljeRIoCiRXT1JLRkxPV19JRF9SRVVTRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIsCihXT1JLRkxPV19JRF9SRVVTRV9QT0xJQ1lfQUxMT1dfRFVQTElDQVRFEAESOAo0V09SS0ZMT1dfSURfUkVVU0VfUE9MSUNZX0FMTE9XX0RVUExJQ0FURV9GQUlMRURfT05MWRACEi0KKVdPUktGTE9XX0lEX1JFVVNFX1BPTElDWV9SRUpFQ1RfRFVQTElDQVRFEANCwQEKGGRldi5mbG93Z2F0ZS53b3JrZmxvdy52MUINV29ya2Zsb3dQcm90b1ABWkdnaXRodWIuY29tL2Zsb3dnYXRlL2Zsb3dnYXRlL2NsaWVudHMvZ28vZmxvd2dhdGUvd29ya2Zsb3cvdjE7d29ya2Zsb3d2MaICA0ZXWKoCFEZsb3dnYXRlLldvcmtmbG93LlYxygIURmxvd2dhdGVcV29ya2Zsb3dcVjHqAhZGbG93Z2F0ZTo6V29ya2Zsb3c6OlYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * WorkflowFailure describes why a workflow run did not complete.
@@ -54,6 +56,175 @@ export type WorkflowFailure = Message<"flowgate.workflow.v1.WorkflowFailure"> & 
  */
 export const WorkflowFailureSchema: GenMessage<WorkflowFailure> = /*@__PURE__*/
   messageDesc(file_flowgate_workflow_v1_workflow, 0);
+
+/**
+ * WorkflowType describes a workflow type the server may start: what it takes, what it returns, and which
+ * signals, queries and updates a running one accepts.
+ *
+ * @generated from message flowgate.workflow.v1.WorkflowType
+ */
+export type WorkflowType = Message<"flowgate.workflow.v1.WorkflowType"> & {
+  /**
+   * Temporal workflow type name, as a start request's `workflow_type` spells it.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What the workflow does.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * Task queue a start goes to when the request names none: the type's own queue, else the server's default.
+   *
+   * @generated from field: string task_queue = 3;
+   */
+  taskQueue: string;
+
+  /**
+   * JSON Schema (draft 2020-12) that `input` must match; absent when any JSON is accepted.
+   *
+   * @generated from field: google.protobuf.Value input_schema = 4;
+   */
+  inputSchema?: Value | undefined;
+
+  /**
+   * JSON Schema of the workflow's result; absent when not declared.
+   *
+   * @generated from field: google.protobuf.Value result_schema = 5;
+   */
+  resultSchema?: Value | undefined;
+
+  /**
+   * How `input` becomes the workflow's arguments.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowArgs args = 6;
+   */
+  args: WorkflowArgs;
+
+  /**
+   * Signals a running workflow of this type accepts.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.WorkflowHandler signals = 7;
+   */
+  signals: WorkflowHandler[];
+
+  /**
+   * Queries a running workflow of this type answers.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.WorkflowHandler queries = 8;
+   */
+  queries: WorkflowHandler[];
+
+  /**
+   * Updates a running workflow of this type accepts.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.WorkflowHandler updates = 9;
+   */
+  updates: WorkflowHandler[];
+
+  /**
+   * Start options a start of this type gets unless the request sets its own.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowTypeDefaults defaults = 10;
+   */
+  defaults?: WorkflowTypeDefaults | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WorkflowType.
+ * Use `create(WorkflowTypeSchema)` to create a new message.
+ */
+export const WorkflowTypeSchema: GenMessage<WorkflowType> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 1);
+
+/**
+ * WorkflowHandler describes a signal, query or update of a workflow type.
+ *
+ * @generated from message flowgate.workflow.v1.WorkflowHandler
+ */
+export type WorkflowHandler = Message<"flowgate.workflow.v1.WorkflowHandler"> & {
+  /**
+   * Signal, query or update name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What it does.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * JSON Schema of its argument; absent when any JSON is accepted.
+   *
+   * @generated from field: google.protobuf.Value input_schema = 3;
+   */
+  inputSchema?: Value | undefined;
+
+  /**
+   * JSON Schema of its result (queries and updates); absent when not declared.
+   *
+   * @generated from field: google.protobuf.Value result_schema = 4;
+   */
+  resultSchema?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WorkflowHandler.
+ * Use `create(WorkflowHandlerSchema)` to create a new message.
+ */
+export const WorkflowHandlerSchema: GenMessage<WorkflowHandler> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 2);
+
+/**
+ * WorkflowTypeDefaults are the start options a workflow type declares for its starts.
+ *
+ * @generated from message flowgate.workflow.v1.WorkflowTypeDefaults
+ */
+export type WorkflowTypeDefaults = Message<"flowgate.workflow.v1.WorkflowTypeDefaults"> & {
+  /**
+   * Bound of the whole workflow execution, across continue-as-new and retries; absent: unbounded.
+   *
+   * @generated from field: google.protobuf.Duration execution_timeout = 1;
+   */
+  executionTimeout?: Duration | undefined;
+
+  /**
+   * Bound of one run; absent: unbounded.
+   *
+   * @generated from field: google.protobuf.Duration run_timeout = 2;
+   */
+  runTimeout?: Duration | undefined;
+
+  /**
+   * Bound of one workflow task; absent: Temporal's default (10 s).
+   *
+   * @generated from field: google.protobuf.Duration task_timeout = 3;
+   */
+  taskTimeout?: Duration | undefined;
+
+  /**
+   * What a start may do with a workflow id whose last run closed.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowIdReusePolicy id_reuse_policy = 4;
+   */
+  idReusePolicy: WorkflowIdReusePolicy;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WorkflowTypeDefaults.
+ * Use `create(WorkflowTypeDefaultsSchema)` to create a new message.
+ */
+export const WorkflowTypeDefaultsSchema: GenMessage<WorkflowTypeDefaults> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 3);
 
 /**
  * WorkflowStatus is the execution status of one workflow run, one value per Temporal execution status.
@@ -130,4 +301,79 @@ export enum WorkflowStatus {
  */
 export const WorkflowStatusSchema: GenEnum<WorkflowStatus> = /*@__PURE__*/
   enumDesc(file_flowgate_workflow_v1_workflow, 0);
+
+/**
+ * WorkflowArgs says how a start's `input` becomes the workflow's arguments.
+ *
+ * @generated from enum flowgate.workflow.v1.WorkflowArgs
+ */
+export enum WorkflowArgs {
+  /**
+   * Not stated; treated as SINGLE.
+   *
+   * @generated from enum value: WORKFLOW_ARGS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * `input` is passed as the workflow's one argument.
+   *
+   * @generated from enum value: WORKFLOW_ARGS_SINGLE = 1;
+   */
+  SINGLE = 1,
+
+  /**
+   * `input` is a JSON array whose items are passed as the workflow's arguments.
+   *
+   * @generated from enum value: WORKFLOW_ARGS_SPREAD = 2;
+   */
+  SPREAD = 2,
+}
+
+/**
+ * Describes the enum flowgate.workflow.v1.WorkflowArgs.
+ */
+export const WorkflowArgsSchema: GenEnum<WorkflowArgs> = /*@__PURE__*/
+  enumDesc(file_flowgate_workflow_v1_workflow, 1);
+
+/**
+ * WorkflowIdReusePolicy says whether a closed run's workflow id may start a new run (Temporal's policy).
+ *
+ * @generated from enum flowgate.workflow.v1.WorkflowIdReusePolicy
+ */
+export enum WorkflowIdReusePolicy {
+  /**
+   * Not set: Temporal's default, ALLOW_DUPLICATE.
+   *
+   * @generated from enum value: WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A new run may reuse the id whatever the last run's outcome.
+   *
+   * @generated from enum value: WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE = 1;
+   */
+  ALLOW_DUPLICATE = 1,
+
+  /**
+   * A new run may reuse the id only when the last run did not complete successfully.
+   *
+   * @generated from enum value: WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY = 2;
+   */
+  ALLOW_DUPLICATE_FAILED_ONLY = 2,
+
+  /**
+   * The id may never be reused.
+   *
+   * @generated from enum value: WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE = 3;
+   */
+  REJECT_DUPLICATE = 3,
+}
+
+/**
+ * Describes the enum flowgate.workflow.v1.WorkflowIdReusePolicy.
+ */
+export const WorkflowIdReusePolicySchema: GenEnum<WorkflowIdReusePolicy> = /*@__PURE__*/
+  enumDesc(file_flowgate_workflow_v1_workflow, 2);
 

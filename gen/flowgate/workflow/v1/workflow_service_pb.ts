@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
-import type { WorkflowFailure, WorkflowStatus } from "./workflow_pb.js";
+import type { WorkflowFailure, WorkflowStatus, WorkflowType } from "./workflow_pb.js";
 import { file_flowgate_workflow_v1_workflow } from "./workflow_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Duration, Timestamp, Value } from "@bufbuild/protobuf/wkt";
@@ -16,7 +16,92 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file flowgate/workflow/v1/workflow_service.proto.
  */
 export const file_flowgate_workflow_v1_workflow_service: GenFile = /*@__PURE__*/
-  fileDesc("CitmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvd19zZXJ2aWNlLnByb3RvEhRmbG93Z2F0ZS53b3JrZmxvdy52MSK7AQoUU3RhcnRXb3JrZmxvd1JlcXVlc3QSIQoNd29ya2Zsb3dfdHlwZRgBIAEoCUIKukgHcgUQARj/ARIdCgt3b3JrZmxvd19pZBgCIAEoCUIIukgFcgMY6AcSHAoKdGFza19xdWV1ZRgDIAEoCUIIukgFcgMY6AcSJQoFaW5wdXQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSHAoKcmVxdWVzdF9pZBgFIAEoCUIIukgFcgMY/wEiPAoVU3RhcnRXb3JrZmxvd1Jlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSK5AQoSUnVuV29ya2Zsb3dSZXF1ZXN0EiEKDXdvcmtmbG93X3R5cGUYASABKAlCCrpIB3IFEAEY/wESHQoLd29ya2Zsb3dfaWQYAiABKAlCCLpIBXIDGOgHEhwKCnRhc2tfcXVldWUYAyABKAlCCLpIBXIDGOgHEiUKBWlucHV0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhwKCnJlcXVlc3RfaWQYBSABKAlCCLpIBXIDGP8BIt8BChNSdW5Xb3JrZmxvd1Jlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRI0CgZzdGF0dXMYAyABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1cxIoCgZyZXN1bHQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVIABI4CgdmYWlsdXJlGAUgASgLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dGYWlsdXJlSABCCQoHb3V0Y29tZSJVChhHZXRXb3JrZmxvd1N0YXR1c1JlcXVlc3QSHwoLd29ya2Zsb3dfaWQYASABKAlCCrpIB3IFEAEY6AcSGAoGcnVuX2lkGAIgASgJQgi6SAVyAxj/ASKZAgoZR2V0V29ya2Zsb3dTdGF0dXNSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSFQoNd29ya2Zsb3dfdHlwZRgDIAEoCRISCgp0YXNrX3F1ZXVlGAQgASgJEjQKBnN0YXR1cxgFIAEoDjIkLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93U3RhdHVzEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmNsb3NlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmhpc3RvcnlfbGVuZ3RoGAggASgFIo0BChhHZXRXb3JrZmxvd1Jlc3VsdFJlcXVlc3QSHwoLd29ya2Zsb3dfaWQYASABKAlCCrpIB3IFEAEY6AcSGAoGcnVuX2lkGAIgASgJQgi6SAVyAxj/ARI2CgR3YWl0GAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg26SAqqAQciAwisAjIAIuUBChlHZXRXb3JrZmxvd1Jlc3VsdFJlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRI0CgZzdGF0dXMYAyABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1cxIoCgZyZXN1bHQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWVIABI4CgdmYWlsdXJlGAUgASgLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dGYWlsdXJlSABCCQoHb3V0Y29tZSJ9ChNTdG9wV29ya2Zsb3dSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESEQoJdGVybWluYXRlGAMgASgIEhgKBnJlYXNvbhgEIAEoCUIIukgFcgMY6AciOwoUU3RvcFdvcmtmbG93UmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJMo4HCg9Xb3JrZmxvd1NlcnZpY2USiAEKDVN0YXJ0V29ya2Zsb3cSKi5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdGFydFdvcmtmbG93UmVxdWVzdBorLmZsb3dnYXRlLndvcmtmbG93LnYxLlN0YXJ0V29ya2Zsb3dSZXNwb25zZSIegtPkkwIYOgEqIhMvd29ya2Zsb3dzL3YxL3N0YXJ0EoABCgtSdW5Xb3JrZmxvdxIoLmZsb3dnYXRlLndvcmtmbG93LnYxLlJ1bldvcmtmbG93UmVxdWVzdBopLmZsb3dnYXRlLndvcmtmbG93LnYxLlJ1bldvcmtmbG93UmVzcG9uc2UiHILT5JMCFjoBKiIRL3dvcmtmbG93cy92MS9ydW4S0gEKEUdldFdvcmtmbG93U3RhdHVzEi4uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dTdGF0dXNSZXF1ZXN0Gi8uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dTdGF0dXNSZXNwb25zZSJckAIBgtPkkwJTWiQSIi93b3JrZmxvd3MvdjEvc3RhdHVzL3t3b3JrZmxvd19pZH0SKy93b3JrZmxvd3MvdjEvc3RhdHVzL3t3b3JrZmxvd19pZH0ve3J1bl9pZH0S0gEKEUdldFdvcmtmbG93UmVzdWx0Ei4uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dSZXN1bHRSZXF1ZXN0Gi8uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dSZXN1bHRSZXNwb25zZSJckAIBgtPkkwJTWiQSIi93b3JrZmxvd3MvdjEvcmVzdWx0L3t3b3JrZmxvd19pZH0SKy93b3JrZmxvd3MvdjEvcmVzdWx0L3t3b3JrZmxvd19pZH0ve3J1bl9pZH0SwgEKDFN0b3BXb3JrZmxvdxIpLmZsb3dnYXRlLndvcmtmbG93LnYxLlN0b3BXb3JrZmxvd1JlcXVlc3QaKi5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdG9wV29ya2Zsb3dSZXNwb25zZSJbgtPkkwJVOgEqWiU6ASoiIC93b3JrZmxvd3MvdjEvc3RvcC97d29ya2Zsb3dfaWR9Iikvd29ya2Zsb3dzL3YxL3N0b3Ave3dvcmtmbG93X2lkfS97cnVuX2lkfWIGcHJvdG8z", [file_buf_validate_validate, file_flowgate_workflow_v1_workflow, file_google_api_annotations, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CitmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvd19zZXJ2aWNlLnByb3RvEhRmbG93Z2F0ZS53b3JrZmxvdy52MSIaChhMaXN0V29ya2Zsb3dUeXBlc1JlcXVlc3QicwoZTGlzdFdvcmtmbG93VHlwZXNSZXNwb25zZRI6Cg53b3JrZmxvd190eXBlcxgBIAMoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93VHlwZRIaChJhbGxvd191bnJlZ2lzdGVyZWQYAiABKAgiMgoWR2V0V29ya2Zsb3dUeXBlUmVxdWVzdBIYCgRuYW1lGAEgASgJQgq6SAdyBRABGP8BIlQKF0dldFdvcmtmbG93VHlwZVJlc3BvbnNlEjkKDXdvcmtmbG93X3R5cGUYASABKAsyIi5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1R5cGUiuwEKFFN0YXJ0V29ya2Zsb3dSZXF1ZXN0EiEKDXdvcmtmbG93X3R5cGUYASABKAlCCrpIB3IFEAEY/wESHQoLd29ya2Zsb3dfaWQYAiABKAlCCLpIBXIDGOgHEhwKCnRhc2tfcXVldWUYAyABKAlCCLpIBXIDGOgHEiUKBWlucHV0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhwKCnJlcXVlc3RfaWQYBSABKAlCCLpIBXIDGP8BIjwKFVN0YXJ0V29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiuQEKElJ1bldvcmtmbG93UmVxdWVzdBIhCg13b3JrZmxvd190eXBlGAEgASgJQgq6SAdyBRABGP8BEh0KC3dvcmtmbG93X2lkGAIgASgJQgi6SAVyAxjoBxIcCgp0YXNrX3F1ZXVlGAMgASgJQgi6SAVyAxjoBxIlCgVpbnB1dBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIcCgpyZXF1ZXN0X2lkGAUgASgJQgi6SAVyAxj/ASLfAQoTUnVuV29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUiVQoYR2V0V29ya2Zsb3dTdGF0dXNSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wEimQIKGUdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhUKDXdvcmtmbG93X3R5cGUYAyABKAkSEgoKdGFza19xdWV1ZRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1cxIuCgpzdGFydF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjbG9zZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5oaXN0b3J5X2xlbmd0aBgIIAEoBSKNAQoYR2V0V29ya2Zsb3dSZXN1bHRSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESNgoEd2FpdBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkINukgKqgEHIgMIrAIyACLlAQoZR2V0V29ya2Zsb3dSZXN1bHRSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUifQoTU3RvcFdvcmtmbG93UmVxdWVzdBIfCgt3b3JrZmxvd19pZBgBIAEoCUIKukgHcgUQARjoBxIYCgZydW5faWQYAiABKAlCCLpIBXIDGP8BEhEKCXRlcm1pbmF0ZRgDIAEoCBIYCgZyZWFzb24YBCABKAlCCLpIBXIDGOgHIjsKFFN0b3BXb3JrZmxvd1Jlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCTLMCQoPV29ya2Zsb3dTZXJ2aWNlEogBCg1TdGFydFdvcmtmbG93EiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RhcnRXb3JrZmxvd1JlcXVlc3QaKy5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdGFydFdvcmtmbG93UmVzcG9uc2UiHoLT5JMCGDoBKiITL3dvcmtmbG93cy92MS9zdGFydBKAAQoLUnVuV29ya2Zsb3cSKC5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1JlcXVlc3QaKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1Jlc3BvbnNlIhyC0+STAhY6ASoiES93b3JrZmxvd3MvdjEvcnVuEtIBChFHZXRXb3JrZmxvd1N0YXR1cxIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9L3tydW5faWR9EtIBChFHZXRXb3JrZmxvd1Jlc3VsdBIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9L3tydW5faWR9EsIBCgxTdG9wV29ya2Zsb3cSKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdG9wV29ya2Zsb3dSZXF1ZXN0GiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RvcFdvcmtmbG93UmVzcG9uc2UiW4LT5JMCVToBKlolOgEqIiAvd29ya2Zsb3dzL3YxL3N0b3Ave3dvcmtmbG93X2lkfSIpL3dvcmtmbG93cy92MS9zdG9wL3t3b3JrZmxvd19pZH0ve3J1bl9pZH0SlAEKEUxpc3RXb3JrZmxvd1R5cGVzEi4uZmxvd2dhdGUud29ya2Zsb3cudjEuTGlzdFdvcmtmbG93VHlwZXNSZXF1ZXN0Gi8uZmxvd2dhdGUud29ya2Zsb3cudjEuTGlzdFdvcmtmbG93VHlwZXNSZXNwb25zZSIekAIBgtPkkwIVEhMvd29ya2Zsb3dzL3YxL3R5cGVzEqQBCg9HZXRXb3JrZmxvd1R5cGUSLC5mbG93Z2F0ZS53b3JrZmxvdy52MS5HZXRXb3JrZmxvd1R5cGVSZXF1ZXN0Gi0uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dUeXBlUmVzcG9uc2UiNJACAYLT5JMCK2INd29ya2Zsb3dfdHlwZRIaL3dvcmtmbG93cy92MS90eXBlcy97bmFtZX1CyAEKGGRldi5mbG93Z2F0ZS53b3JrZmxvdy52MUIUV29ya2Zsb3dTZXJ2aWNlUHJvdG9QAVpHZ2l0aHViLmNvbS9mbG93Z2F0ZS9mbG93Z2F0ZS9jbGllbnRzL2dvL2Zsb3dnYXRlL3dvcmtmbG93L3YxO3dvcmtmbG93djGiAgNGV1iqAhRGbG93Z2F0ZS5Xb3JrZmxvdy5WMcoCFEZsb3dnYXRlXFdvcmtmbG93XFYx6gIWRmxvd2dhdGU6OldvcmtmbG93OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_flowgate_workflow_v1_workflow, file_google_api_annotations, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * ListWorkflowTypesRequest asks for every registered workflow type.
+ *
+ * @generated from message flowgate.workflow.v1.ListWorkflowTypesRequest
+ */
+export type ListWorkflowTypesRequest = Message<"flowgate.workflow.v1.ListWorkflowTypesRequest"> & {
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.ListWorkflowTypesRequest.
+ * Use `create(ListWorkflowTypesRequestSchema)` to create a new message.
+ */
+export const ListWorkflowTypesRequestSchema: GenMessage<ListWorkflowTypesRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 0);
+
+/**
+ * ListWorkflowTypesResponse lists the registered workflow types, by name.
+ *
+ * @generated from message flowgate.workflow.v1.ListWorkflowTypesResponse
+ */
+export type ListWorkflowTypesResponse = Message<"flowgate.workflow.v1.ListWorkflowTypesResponse"> & {
+  /**
+   * The registered types, sorted by name.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.WorkflowType workflow_types = 1;
+   */
+  workflowTypes: WorkflowType[];
+
+  /**
+   * True when the server also starts types it has no registration for (without checking their input).
+   *
+   * @generated from field: bool allow_unregistered = 2;
+   */
+  allowUnregistered: boolean;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.ListWorkflowTypesResponse.
+ * Use `create(ListWorkflowTypesResponseSchema)` to create a new message.
+ */
+export const ListWorkflowTypesResponseSchema: GenMessage<ListWorkflowTypesResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 1);
+
+/**
+ * GetWorkflowTypeRequest names the workflow type to describe.
+ *
+ * @generated from message flowgate.workflow.v1.GetWorkflowTypeRequest
+ */
+export type GetWorkflowTypeRequest = Message<"flowgate.workflow.v1.GetWorkflowTypeRequest"> & {
+  /**
+   * Workflow type name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.GetWorkflowTypeRequest.
+ * Use `create(GetWorkflowTypeRequestSchema)` to create a new message.
+ */
+export const GetWorkflowTypeRequestSchema: GenMessage<GetWorkflowTypeRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 2);
+
+/**
+ * GetWorkflowTypeResponse describes one registered workflow type.
+ *
+ * @generated from message flowgate.workflow.v1.GetWorkflowTypeResponse
+ */
+export type GetWorkflowTypeResponse = Message<"flowgate.workflow.v1.GetWorkflowTypeResponse"> & {
+  /**
+   * The type, with its schemas.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowType workflow_type = 1;
+   */
+  workflowType?: WorkflowType | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.GetWorkflowTypeResponse.
+ * Use `create(GetWorkflowTypeResponseSchema)` to create a new message.
+ */
+export const GetWorkflowTypeResponseSchema: GenMessage<GetWorkflowTypeResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 3);
 
 /**
  * StartWorkflowRequest names the workflow to start and its input.
@@ -68,7 +153,7 @@ export type StartWorkflowRequest = Message<"flowgate.workflow.v1.StartWorkflowRe
  * Use `create(StartWorkflowRequestSchema)` to create a new message.
  */
 export const StartWorkflowRequestSchema: GenMessage<StartWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 0);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 4);
 
 /**
  * StartWorkflowResponse identifies the started run.
@@ -96,7 +181,7 @@ export type StartWorkflowResponse = Message<"flowgate.workflow.v1.StartWorkflowR
  * Use `create(StartWorkflowResponseSchema)` to create a new message.
  */
 export const StartWorkflowResponseSchema: GenMessage<StartWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 1);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 5);
 
 /**
  * RunWorkflowRequest names the workflow to run and its input; the fields mean what they mean in
@@ -146,7 +231,7 @@ export type RunWorkflowRequest = Message<"flowgate.workflow.v1.RunWorkflowReques
  * Use `create(RunWorkflowRequestSchema)` to create a new message.
  */
 export const RunWorkflowRequestSchema: GenMessage<RunWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 2);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 6);
 
 /**
  * RunWorkflowResponse carries the outcome of the run.
@@ -204,7 +289,7 @@ export type RunWorkflowResponse = Message<"flowgate.workflow.v1.RunWorkflowRespo
  * Use `create(RunWorkflowResponseSchema)` to create a new message.
  */
 export const RunWorkflowResponseSchema: GenMessage<RunWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 3);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 7);
 
 /**
  * GetWorkflowStatusRequest names the run to describe.
@@ -232,7 +317,7 @@ export type GetWorkflowStatusRequest = Message<"flowgate.workflow.v1.GetWorkflow
  * Use `create(GetWorkflowStatusRequestSchema)` to create a new message.
  */
 export const GetWorkflowStatusRequestSchema: GenMessage<GetWorkflowStatusRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 4);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 8);
 
 /**
  * GetWorkflowStatusResponse describes one run.
@@ -302,7 +387,7 @@ export type GetWorkflowStatusResponse = Message<"flowgate.workflow.v1.GetWorkflo
  * Use `create(GetWorkflowStatusResponseSchema)` to create a new message.
  */
 export const GetWorkflowStatusResponseSchema: GenMessage<GetWorkflowStatusResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 5);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 9);
 
 /**
  * GetWorkflowResultRequest names the run whose outcome to return.
@@ -338,7 +423,7 @@ export type GetWorkflowResultRequest = Message<"flowgate.workflow.v1.GetWorkflow
  * Use `create(GetWorkflowResultRequestSchema)` to create a new message.
  */
 export const GetWorkflowResultRequestSchema: GenMessage<GetWorkflowResultRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 6);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 10);
 
 /**
  * GetWorkflowResultResponse carries a run's outcome, or only its status while it is open.
@@ -396,7 +481,7 @@ export type GetWorkflowResultResponse = Message<"flowgate.workflow.v1.GetWorkflo
  * Use `create(GetWorkflowResultResponseSchema)` to create a new message.
  */
 export const GetWorkflowResultResponseSchema: GenMessage<GetWorkflowResultResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 7);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 11);
 
 /**
  * StopWorkflowRequest names the run to stop and how.
@@ -438,7 +523,7 @@ export type StopWorkflowRequest = Message<"flowgate.workflow.v1.StopWorkflowRequ
  * Use `create(StopWorkflowRequestSchema)` to create a new message.
  */
 export const StopWorkflowRequestSchema: GenMessage<StopWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 8);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 12);
 
 /**
  * StopWorkflowResponse confirms which run was asked to stop.
@@ -466,7 +551,7 @@ export type StopWorkflowResponse = Message<"flowgate.workflow.v1.StopWorkflowRes
  * Use `create(StopWorkflowResponseSchema)` to create a new message.
  */
 export const StopWorkflowResponseSchema: GenMessage<StopWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 9);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 13);
 
 /**
  * WorkflowService starts, inspects and stops Temporal workflows on behalf of clients that do not embed a
@@ -478,7 +563,8 @@ export const WorkflowService: GenService<{
   /**
    * StartWorkflow starts a workflow and returns at once with its ids.
    *
-   * Errors: InvalidArgument (missing or unregistered workflow_type, bad field), AlreadyExists (a run with
+   * Errors: InvalidArgument (missing or unregistered workflow_type, an input that does not match the type's
+   * JSON Schema, bad field), AlreadyExists (a run with
    * this workflow_id is open, or was started for a different request_id), Unavailable (Temporal cannot be
    * reached).
    *
@@ -543,6 +629,31 @@ export const WorkflowService: GenService<{
     methodKind: "unary";
     input: typeof StopWorkflowRequestSchema;
     output: typeof StopWorkflowResponseSchema;
+  },
+  /**
+   * ListWorkflowTypes lists the workflow types this server may start, with the JSON Schemas of their input
+   * and result and the signals, queries and updates they accept, so clients can discover what to call.
+   *
+   * Errors: none of its own.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.ListWorkflowTypes
+   */
+  listWorkflowTypes: {
+    methodKind: "unary";
+    input: typeof ListWorkflowTypesRequestSchema;
+    output: typeof ListWorkflowTypesResponseSchema;
+  },
+  /**
+   * GetWorkflowType describes one registered workflow type. Over REST the answer is the type itself.
+   *
+   * Errors: InvalidArgument (missing name), NotFound (no registered type of that name).
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.GetWorkflowType
+   */
+  getWorkflowType: {
+    methodKind: "unary";
+    input: typeof GetWorkflowTypeRequestSchema;
+    output: typeof GetWorkflowTypeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_flowgate_workflow_v1_workflow_service, 0);

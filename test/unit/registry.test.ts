@@ -1,0 +1,155 @@
+// The workflow registry: the workflow-types file (what it accepts, and how it reports a bad file), input
+// checks against JSON Schemas, and the registration rules.
+import { describe, expect, it } from "vitest";
+import {
+  defineWorkflowType,
+  InvalidInputError,
+  parseWorkflowsFile,
+  RegistrationError,
+  UnknownWorkflowTypeError,
+  WorkflowRegistry,
+  WorkflowsFileError,
+} from "../../src/registry/index.js";
+import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
+
+const FILE = "flowgate.workflows.yaml";
+
+/** The message a bad file stops start-up with. */
+function fileError(text: string): string {
+  try {
+    parseWorkflowsFile(text, FILE);
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowsFileError);
+    expect(err).toBeInstanceOf(RegistrationError);
+    return (err as Error).message;
+  }
+  throw new Error("expected the file to be refused");
+}
+
+describe("the workflow-types file", () => {
+  it("reads the issue's example, with every optional part", () => {
+    const [order, other] = parseWorkflowsFile(
+      `workflows:
+  - name: OrderWorkflow
+    description: Places an order and waits for payment.
+    task_queue: orders
+    input: { type: object, required: [order_id], properties: { order_id: { type: string }, amount: { type: number, minimum: 0 } } }
+    signals:
+      - name: paid
+        input: { type: object, properties: { receipt: { type: string } } }
+    updates:
+      - name: discount
+        description: Applies a discount.
+        input: { type: number }
+        result: { type: number }
+    args: spread
+    defaults: { execution_timeout: 1h, run_timeout: 30m, task_timeout: 10s, id_reuse_policy: allow_duplicate_failed_only }
+  - name: Minimal
+`,
+      FILE,
+    );
+    expect(order).toMatchObject({
+      name: "OrderWorkflow",
+      description: "Places an order and waits for payment.",
+      taskQueue: "orders",
+      args: "spread",
+      signals: [{ name: "paid", description: "", input: { type: "object", properties: { receipt: { type: "string" } } }, result: undefined }],
+      queries: [],
+      updates: [{ name: "discount", description: "Applies a discount.", input: { type: "number" }, result: { type: "number" } }],
+      defaults: { executionTimeoutMs: 3_600_000, runTimeoutMs: 1_800_000, taskTimeoutMs: 10_000, idReusePolicy: "ALLOW_DUPLICATE_FAILED_ONLY" },
+      source: `${FILE}:2`,
+    });
+    expect(order?.input).toMatchObject({ required: ["order_id"] });
+    expect(other).toMatchObject({ name: "Minimal", description: "", taskQueue: undefined, input: undefined, args: "single", source: `${FILE}:16` });
+  });
+
+  it("reads JSON as well", () => {
+    expect(parseWorkflowsFile('{"workflows": [{"name": "a", "input": {"type": "string"}}]}', "types.json")).toMatchObject([
+      { name: "a", input: { type: "string" } },
+    ]);
+  });
+
+  it.each([
+    ["a YAML syntax error", "workflows:\n  - name: a\n   bad: [\n", /^flowgate\.workflows\.yaml:3:\d+: /],
+    ["a missing list", "types: []\n", /^flowgate\.workflows\.yaml:1:1: "workflows" is required\nflowgate\.workflows\.yaml:1:1: types: unknown key; the file holds workflows$/],
+    ["a misspelt key", "workflows:\n  - name: a\n    singals: []\n", /^flowgate\.workflows\.yaml:3:5: workflows\[0\]\.singals: unknown key; this holds name, description, task_queue, input, result, args, signals, queries, updates, defaults$/],
+    ["a missing name", "workflows:\n  - description: nameless\n", /^flowgate\.workflows\.yaml:2:5: workflows\[0\]: "name" is required$/],
+    ["a bad args value", "workflows:\n  - name: a\n    args: many\n", /^flowgate\.workflows\.yaml:3:11: workflows\[0\]\.args: must be one of "single", "spread"$/],
+    ["a bad duration", "workflows:\n  - name: a\n    defaults:\n      run_timeout: soon\n", /^flowgate\.workflows\.yaml:4:20: workflows\[0\]\.defaults\.run_timeout: must be a duration such as 30s, 5m, 1h or 1500ms$/],
+    [
+      "a schema with a misspelt keyword",
+      "workflows:\n  - name: a\n    input:\n      type: number\n      minimun: 1\n",
+      /^flowgate\.workflows\.yaml:4:7: workflows\[0\]\.input: not a valid JSON Schema: strict mode: unknown keyword: "minimun"$/,
+    ],
+    [
+      "a schema that breaks JSON Schema's own rules",
+      "workflows:\n  - name: a\n    signals:\n      - name: s\n        input: { type: number, minimum: low }\n",
+      /^flowgate\.workflows\.yaml:5:16: workflows\[0\]\.signals\[0\]\.input: not a valid JSON Schema: schema is invalid: data\/minimum must be number$/,
+    ],
+    ["a name listed twice", "workflows:\n  - name: a\n  - name: b\n  - name: a\n", /^flowgate\.workflows\.yaml:4:11: workflows\[2\]\.name: "a" is already listed at workflows\[0\]$/],
+  ])("stops start-up on %s, naming the file, line and path", (_what, text, message) => {
+    expect(fileError(text)).toMatch(message);
+  });
+
+  it("reports every problem at once, one per line", () => {
+    const lines = fileError("workflows:\n  - name: a\n    args: x\n  - task_queue: q\n").split("\n");
+    expect(lines).toHaveLength(2);
+  });
+});
+
+describe("WorkflowRegistry", () => {
+  const spread = defineWorkflowType({ name: "add", description: "", args: "spread", input: { type: "array", prefixItems: [{ type: "number" }, { type: "number" }] } });
+  const registry = new WorkflowRegistry([...SAMPLE_WORKFLOW_TYPES, spread]);
+
+  it("lists types by name and refuses an unknown one, listing the registered", () => {
+    expect(registry.list().map((t) => t.name)).toEqual(["add", "greet", "sleep"]);
+    expect(() => registry.resolve("gret")).toThrow(UnknownWorkflowTypeError);
+    expect(() => registry.resolve("gret")).toThrow('workflow_type: "gret" is not a registered workflow type (registered: add, greet, sleep)');
+  });
+
+  it("checks input against the type's schema, naming each failing path", () => {
+    const greet = registry.resolve("greet");
+    expect(() => registry.checkInput(greet, { name: "Ada" })).not.toThrow();
+    const violations = (input: Parameters<WorkflowRegistry["checkInput"]>[1]) => {
+      try {
+        registry.checkInput(greet, input);
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidInputError);
+        return (err as Error).message;
+      }
+      return "";
+    };
+    expect(violations(undefined)).toBe('input: is required by workflow type "greet"');
+    expect(violations({ name: "" })).toBe("input.name: must NOT have fewer than 1 characters");
+    expect(violations({ name: "A", "odd key": 1 })).toBe('input["odd key"]: is not allowed');
+    expect(violations([1])).toBe("input: must be object");
+  });
+
+  it("wants a JSON array for a type that takes several arguments, and checks its items", () => {
+    const add = registry.resolve("add");
+    expect(() => registry.checkInput(add, [1, 2])).not.toThrow();
+    expect(() => registry.checkInput(add, 3)).toThrow('input: must be a JSON array: workflow type "add" takes several arguments');
+    expect(() => registry.checkInput(add, [1, "two"])).toThrow("input[1]: must be number");
+  });
+
+  it("lets any type through when unregistered types are allowed, unchecked", () => {
+    const open = new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES, { allowUnregistered: true });
+    const anything = open.resolve("Anything");
+    expect(anything).toMatchObject({ name: "Anything", input: undefined, taskQueue: undefined });
+    expect(() => open.checkInput(anything, { whatever: true })).not.toThrow();
+    expect(() => open.get("Anything")).toThrow('workflow type "Anything" is not registered');
+  });
+
+  it("refuses a name registered twice, saying by whom", () => {
+    const [fromFile] = parseWorkflowsFile("workflows:\n  - name: greet\n", FILE);
+    expect(() => new WorkflowRegistry([...SAMPLE_WORKFLOW_TYPES, fromFile!])).toThrow(
+      'workflow type "greet" is registered twice: by sample and by flowgate.workflows.yaml:2 (set FLOWGATE_SAMPLES=false to leave the samples out)',
+    );
+  });
+
+  it("refuses a schema that does not compile, naming the type", () => {
+    expect(() => new WorkflowRegistry([defineWorkflowType({ name: "x", description: "", input: { type: "nothing" } })])).toThrow(
+      /^workflow type "x" \(code\): input schema: /,
+    );
+  });
+});
