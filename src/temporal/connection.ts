@@ -1,3 +1,4 @@
+import tls from "node:tls";
 import { Client, Connection, type ConnectionOptions } from "@temporalio/client";
 import type { TemporalConnectionConfig } from "../config.js";
 
@@ -52,27 +53,115 @@ export async function checkTemporal(target: TemporalTarget, timeoutMs: number): 
     await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeNamespace({ namespace: target.namespace }));
     return { ok: true };
   } catch (err) {
-    return classify(err, target);
+    const check = classify(err, target);
+    // grpc-js reports a refused connection or a failed TLS handshake only as a call that never got a
+    // connection ("waiting for metadata filters"); ask the socket and TLS directly what went wrong.
+    if (!check.ok && check.kind === "unreachable") return (await diagnoseConnection(target, timeoutMs)) ?? check;
+    return check;
   } finally {
     await connection.close().catch(() => undefined);
   }
 }
 
+/** Network errors: the server is not there (yet), which a retry may fix. */
+const NETWORK_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "nothing listens there (connection refused)",
+  ENOTFOUND: "the host name does not resolve",
+  EAI_AGAIN: "the host name does not resolve (yet)",
+  EHOSTUNREACH: "the host cannot be reached",
+  ETIMEDOUT: "no answer",
+};
+
+/**
+ * Why a connection to `target` fails: the network (unreachable), TLS (misconfigured: untrusted certificate,
+ * wrong name, refused client certificate), or a TLS server Flowgate talks plaintext to. Undefined when the
+ * connection itself is fine.
+ */
+async function diagnoseConnection(target: TemporalTarget, timeoutMs: number): Promise<TemporalCheck | undefined> {
+  const at = `Temporal at ${target.address}`;
+  const { host, port } = splitAddress(target.address);
+  const settings = target.tls === true ? {} : (target.tls ?? {});
+  const handshake = await tlsHandshake(
+    {
+      host,
+      port,
+      servername: settings.serverNameOverride ?? (/^[\d.]+$|:/.test(host) ? undefined : host),
+      ca: settings.serverRootCACertificate === undefined ? undefined : Buffer.from(settings.serverRootCACertificate),
+      cert: settings.clientCertPair === undefined ? undefined : Buffer.from(settings.clientCertPair.crt),
+      key: settings.clientCertPair === undefined ? undefined : Buffer.from(settings.clientCertPair.key),
+      // Without TLS configured, only ask whether the server speaks TLS at all.
+      rejectUnauthorized: target.tls !== undefined,
+      ALPNProtocols: ["h2"],
+    },
+    Math.min(timeoutMs, 5000),
+  );
+  if (!handshake.ok && NETWORK_CODES[handshake.code] !== undefined) {
+    return { ok: false, kind: "unreachable", message: `${at} did not answer: ${NETWORK_CODES[handshake.code]}` };
+  }
+  if (target.tls === undefined) {
+    // Any TLS answer, even a refusal, means the server wants TLS.
+    const speaksTls = handshake.ok || (/^ERR_SSL_|CERT|SELF_SIGNED|UNABLE_TO/.test(handshake.code) && !/WRONG_VERSION_NUMBER/.test(handshake.code));
+    return speaksTls
+      ? { ok: false, kind: "misconfigured", message: `${at} speaks TLS, but Flowgate connects in plaintext: set TEMPORAL_TLS=true (or TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA).` }
+      : undefined;
+  }
+  if (handshake.ok) return undefined;
+  return { ok: false, kind: "misconfigured", message: `${at}: TLS failed: ${handshake.message} (${handshake.code}). ${tlsHint(handshake.code)}` };
+}
+
+function tlsHint(code: string): string {
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE/.test(code)) {
+    return "The server's certificate is not signed by a CA Flowgate trusts: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed it.";
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return "The server's certificate is for another name: set TEMPORAL_TLS_SERVER_NAME to the name it carries.";
+  }
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE/.test(code)) {
+    return "The server refused Flowgate's client certificate (or wants one): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH.";
+  }
+  if (/WRONG_VERSION_NUMBER|EPROTO/.test(code)) return "The server may not speak TLS: check TEMPORAL_TLS.";
+  return "Check TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME and the client certificate settings.";
+}
+
+type Handshake = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * A TLS handshake, then the HTTP/2 preface: with TLS 1.3 a server that refuses the client's certificate
+ * says so only after the handshake, so success means the server answered the preface.
+ */
+function tlsHandshake(options: tls.ConnectionOptions, timeoutMs: number): Promise<Handshake> {
+  return new Promise((resolve) => {
+    const socket = tls.connect(options);
+    const done = (result: Handshake) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done({ ok: false, code: "ETIMEDOUT", message: "no answer" }), timeoutMs);
+    socket.once("secureConnect", () => {
+      // The client preface and an empty SETTINGS frame; any answer means the connection was accepted.
+      socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    });
+    socket.once("data", () => done({ ok: true }));
+    socket.once("error", (err: NodeJS.ErrnoException) => done({ ok: false, code: err.code ?? "ERROR", message: readableTlsError(err.message) }));
+    socket.once("end", () => done({ ok: false, code: "ECONNRESET", message: "the server closed the connection" }));
+  });
+}
+
+/** OpenSSL's "80..:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../deps/..." as its reason alone. */
+function readableTlsError(message: string): string {
+  return /SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) };
+}
+
 function classify(err: unknown, target: TemporalTarget): TemporalCheck {
   const { code, details } = grpcStatusOf(err);
-  const text = details ?? (err instanceof Error ? err.message : String(err));
+  const text = (details ?? (err instanceof Error ? err.message : String(err))).replace(/\.+$/, "");
   const at = `Temporal at ${target.address}`;
-  if (/certificate|self[- ]signed|CERT_|unable to verify|SSL routines|wrong version number|handshake/i.test(text)) {
-    return {
-      ok: false,
-      kind: "misconfigured",
-      message:
-        `${at}: TLS failed: ${text}. ` +
-        (target.tls === undefined
-          ? "The server may want TLS: set TEMPORAL_TLS=true (or TEMPORAL_TLS_SERVER_CA_CERT_PATH)."
-          : "Check TEMPORAL_TLS_SERVER_CA_CERT_PATH (the CA that signed the server's certificate) and TEMPORAL_TLS_SERVER_NAME."),
-    };
-  }
   if (code === 16 || code === 7) {
     return {
       ok: false,

@@ -9,7 +9,7 @@ import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
-import { createWorker } from "../../src/worker/index.js";
+import { startTestWorker } from "../helpers/worker.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { freePort } from "../helpers/tools.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -120,8 +120,7 @@ describe("with a worker expected on a task queue", () => {
     const health = createClient(Health, createGrpcTransport({ baseUrl }));
     expect((await health.check({ service: "flowgate.workflow.v1.WorkflowService" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
 
-    const { worker, close: closeWorker } = await createWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue });
-    const running = worker.run();
+    const worker = await startTestWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue });
     try {
       let after: Response | undefined;
       for (let i = 0; i < 60 && after?.status !== 200; i++) {
@@ -131,9 +130,7 @@ describe("with a worker expected on a task queue", () => {
       expect(after?.status).toBe(200);
       expect(await after?.json()).toMatchObject({ status: "ok", temporal: "reachable", worker: "polling" });
     } finally {
-      worker.shutdown();
-      await running;
-      await closeWorker();
+      await worker.close();
     }
   });
 });
