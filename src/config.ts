@@ -132,9 +132,9 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: "FLOWGATE_SAMPLES",
     key: "samples",
-    defaultText: "`FLOWGATE_START_WORKER`",
+    defaultText: "`true` when the embedded worker runs on the embedded Temporal, else `false`",
     description: "register the sample workflows (`greet`, `sleep`) and run them in the embedded worker",
-    parse: (v, ctx) => parseBool("FLOWGATE_SAMPLES", v, ctx.parsed.startWorker === true),
+    parse: (v, ctx) => parseBool("FLOWGATE_SAMPLES", v, ctx.parsed.startWorker === true && ctx.parsed.temporal === undefined),
   },
   {
     variable: "FLOWGATE_WORKER_WORKFLOWS",

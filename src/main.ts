@@ -4,7 +4,7 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildRegistry, createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { assertPortFree, ensureTemporalCli, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
+import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
 import { RegistrationError } from "./registry/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     log.warn("FLOWGATE_ALLOW_UNREGISTERED=true: any workflow type may be started; unregistered ones get no input check");
   }
   if (config.temporal !== undefined) {
-    const check = await checkTemporal(config.temporal, 10_000);
+    const check = await checkTemporal(config.temporal, 5000);
     if (!check.ok && check.kind === "misconfigured") throw new ConfigError(check.message);
     if (!check.ok) log.warn(`${check.message}; starting anyway, not ready until it answers`);
   }
@@ -142,6 +142,10 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof RegistrationError) {
     console.error(`flowgate: invalid configuration: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof PortTakenError) {
+    console.error(`flowgate: ${err.message}`);
+    process.exit(1);
   }
   console.error("flowgate: failed to start:", err);
   process.exit(1);

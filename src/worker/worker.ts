@@ -1,6 +1,7 @@
 // A Temporal worker for the sample workflows (or any workflows module). It runs in its own process in the
 // embedded default, as workers do in production; tests run one in-process on their own task queue. It
 // connects as the API does: same address, namespace, TLS and credentials.
+import { fileURLToPath } from "node:url";
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
 import type { Logger } from "pino";
 import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
@@ -16,6 +17,12 @@ export interface RunningWorker {
   readonly worker: Worker;
   readonly close: () => Promise<void>;
 }
+
+/**
+ * Flowgate's own node_modules. Workflow code outside the Flowgate folder (FLOWGATE_WORKER_WORKFLOWS) has
+ * none of its own next to it; the bundler then finds @temporalio/workflow here.
+ */
+const FLOWGATE_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
 
 const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
   TRACE: "trace",
@@ -52,6 +59,12 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
       taskQueue: options.taskQueue,
       workflowsPath: options.workflowsPath ?? SAMPLE_WORKFLOWS_PATH,
       activities: options.activities,
+      bundlerOptions: {
+        webpackConfigHook: (config) => ({
+          ...config,
+          resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? ["node_modules"]), FLOWGATE_NODE_MODULES] },
+        }),
+      },
     });
     return { worker, close: () => connection.close() };
   } catch (err) {

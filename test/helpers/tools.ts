@@ -1,7 +1,7 @@
 // Test-only tools, pinned and cached under .flowgate/tools (ignored by git), installed through the
 // registries our machines reach.
 import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { access, constants, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +29,28 @@ export async function ensureGrpcurl(): Promise<string> {
     timeout: 540_000,
   });
   return bin;
+}
+
+/** The Temporal Python SDK, for a worker in another language than Flowgate's own. */
+export const PYTHON_TEMPORALIO_VERSION = "1.35.0";
+
+/** A folder to put on PYTHONPATH that holds the pinned temporalio package (installed once from PyPI). */
+export async function ensurePythonTemporal(): Promise<string> {
+  const dir = path.join(TOOLS_DIR, `python-temporalio-${PYTHON_TEMPORALIO_VERSION}`);
+  const marker = path.join(dir, ".complete");
+  try {
+    await access(marker, constants.R_OK);
+    return dir;
+  } catch {
+    // not installed yet
+  }
+  await run(
+    "python3",
+    ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade", "--target", dir, `temporalio==${PYTHON_TEMPORALIO_VERSION}`],
+    { timeout: 540_000 },
+  );
+  await writeFile(marker, "");
+  return dir;
 }
 
 /** A port that was free a moment ago, on 127.0.0.1. */

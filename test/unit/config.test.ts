@@ -110,6 +110,11 @@ describe("loadConfig", () => {
     expect(loadConfig({ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem" }, dir).tls).toEqual({ certFile: "c.pem", keyFile: "k.pem" });
   });
 
+  it("runs the samples only on the embedded Temporal, unless asked to", () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_START_WORKER: "true" }, dir)).toMatchObject({ startWorker: true, samples: false });
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", FLOWGATE_SAMPLES: "true" }, dir).samples).toBe(true);
+  });
+
   it("parses durations and booleans", () => {
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" }, dir)).toMatchObject({ runTimeoutMs: 300_000, startWorker: false, samples: false });
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms", FLOWGATE_ALLOW_UNREGISTERED: "yes" }, dir)).toMatchObject({ runTimeoutMs: 1500, allowUnregistered: true });

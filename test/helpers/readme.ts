@@ -1,0 +1,108 @@
+// README examples as tests: fenced blocks marked with an HTML comment, each followed by the block that shows
+// its output. "…" in the shown output stands for any non-empty text (ids, times).
+import { execFile } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT } from "./tools.js";
+
+const run = promisify(execFile);
+
+export interface Example {
+  readonly lang: string;
+  readonly code: string;
+  readonly eventually: boolean;
+  readonly expected: { lang: string; text: string };
+}
+
+/** The marked examples, each with the fenced block that follows it as its expected output. */
+export function readExamples(markdown: string, marker = "example"): Example[] {
+  const pattern = new RegExp(`(<!-- ${marker}( \\(eventually\\))? -->\\s*\\n)?\`\`\`(\\w+)\\n([\\s\\S]*?)\\n\`\`\``, "g");
+  const blocks = [...markdown.matchAll(pattern)].map((m) => ({
+    marked: m[1] !== undefined,
+    eventually: m[2] !== undefined,
+    lang: m[3]!,
+    text: m[4]!,
+  }));
+  const examples: Example[] = [];
+  blocks.forEach((block, i) => {
+    const next = blocks[i + 1];
+    if (!block.marked) return;
+    if (next === undefined || next.marked) throw new Error(`README example without expected output:\n${block.text}`);
+    examples.push({ lang: block.lang, code: block.text, eventually: block.eventually, expected: { lang: next.lang, text: next.text } });
+  });
+  return examples;
+}
+
+/** Does `actual` match `expected`, where "…" inside an expected string matches any non-empty text? */
+function matches(expected: unknown, actual: unknown): boolean {
+  if (typeof expected === "string" && expected.includes("…")) {
+    const pattern = expected.split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+");
+    return typeof actual === "string" && new RegExp(`^${pattern}$`, "s").test(actual);
+  }
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((e, i) => matches(e, actual[i]));
+  }
+  if (expected !== null && typeof expected === "object") {
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return false;
+    const keys = Object.keys(expected);
+    return keys.length === Object.keys(actual).length && keys.every((k) => matches((expected as never)[k], (actual as never)[k]));
+  }
+  return expected === actual;
+}
+
+/** The JSON documents in `text`, however they are laid out (curl prints no newline, grpcurl indents). */
+function parseJsonStream(text: string): unknown[] {
+  const docs: unknown[] = [];
+  let depth = 0;
+  let inString = false;
+  let start = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === "{" || ch === "[") {
+      if (depth++ === 0) start = i;
+    } else if ((ch === "}" || ch === "]") && --depth === 0) {
+      docs.push(JSON.parse(text.slice(start, i + 1)));
+    }
+  }
+  return docs;
+}
+
+export function outputMatches(expected: Example["expected"], stdout: string): boolean {
+  const want = expected.text.trim().split("\n");
+  if (expected.lang === "json") {
+    try {
+      const got = parseJsonStream(stdout);
+      return got.length === want.length && want.every((line, i) => matches(JSON.parse(line), got[i]));
+    } catch {
+      return false;
+    }
+  }
+  const got = stdout.trim().split("\n");
+  return got.length === want.length && want.every((line, i) => matches(line, got[i]));
+}
+
+/** Runs a shell example with bash (strict mode), with grpcurl on the PATH when given. */
+export async function runShell(code: string, grpcurl?: string): Promise<string> {
+  const env = { ...process.env, PATH: grpcurl === undefined ? process.env.PATH : `${path.dirname(grpcurl)}:${process.env.PATH}` };
+  const { stdout } = await run("bash", ["-euo", "pipefail", "-c", code], { env, timeout: 30_000 });
+  return stdout;
+}
+
+export async function runTypeScript(code: string): Promise<string> {
+  // In the repository root, so the example's "./gen/..." import resolves as it does for a reader.
+  const file = path.join(REPO_ROOT, `.readme-example-${process.pid}.ts`);
+  await writeFile(file, code);
+  try {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", file], { cwd: REPO_ROOT, timeout: 30_000 });
+    return stdout;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
