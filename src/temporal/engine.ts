@@ -7,20 +7,18 @@ import {
   WorkflowNotFoundError,
   type WorkflowExecutionDescription,
 } from "@temporalio/client";
-import { CancelledFailure, TemporalFailure, TerminatedFailure, TimeoutFailure } from "@temporalio/common";
 // A CommonJS module: its namespace is only reachable as the default export under Node ESM.
 import protos from "@temporalio/proto";
 import {
   WorkflowAlreadyStartedError,
-  type FailureInfo,
   type RunDescription,
   type RunOutcome,
   type RunRef,
   type StartSpec,
   type WorkflowEngine,
-  type WorkflowStatusName,
 } from "../operations/index.js";
 import type { TemporalClient } from "./connection.js";
+import { statusOfFailure, toFailureInfo } from "./failures.js";
 
 /** A poller seen within this long counts as polling (Temporal keeps pollers listed for a few minutes). */
 const POLLER_FRESH_MS = 70_000;
@@ -152,20 +150,4 @@ function toRunDescription(d: WorkflowExecutionDescription): RunDescription {
     historyLength: d.historyLength,
     memo: d.memo ?? {},
   };
-}
-
-function statusOfFailure(failure: Error): WorkflowStatusName {
-  if (failure instanceof CancelledFailure) return "CANCELED";
-  if (failure instanceof TerminatedFailure) return "TERMINATED";
-  if (failure instanceof TimeoutFailure) return "TIMED_OUT";
-  return "FAILED";
-}
-
-function toFailureInfo(err: Error, depth = 0): FailureInfo {
-  const declared = (err as Error & { type?: unknown }).type;
-  const type = typeof declared === "string" && declared !== "" ? declared : err.name;
-  const cause = err.cause instanceof Error && depth < 8 ? toFailureInfo(err.cause, depth + 1) : undefined;
-  // Temporal failures carry the remote stack (where the workflow threw); a local stack says nothing useful.
-  const stackTrace = err instanceof TemporalFailure ? (err.failure?.stackTrace ?? "") : "";
-  return { message: err.message, type, stackTrace, cause };
 }
