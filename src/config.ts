@@ -4,6 +4,7 @@
 // @temporalio/envconfig, with Flowgate's variables as overrides. A bad value fails start-up with a message
 // that names the variable.
 import { statSync } from "node:fs";
+import { createSecureContext, type SecureContextOptions } from "node:tls";
 import path from "node:path";
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from "@temporalio/envconfig";
 
@@ -52,6 +53,8 @@ export interface Config {
   readonly devServerPort: number;
   readonly devServerUiPort: number;
   readonly temporalCli: string | undefined;
+  /** Settings that are valid but probably not what was meant; logged at start-up. */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -72,7 +75,7 @@ interface ParseContext {
 /** One row of the table: a variable, the Config field it sets, its default in words, its parser, its meaning. */
 interface Setting {
   readonly variable: string;
-  readonly key: Exclude<keyof Config, "temporal">;
+  readonly key: Exclude<keyof Config, "temporal" | "warnings">;
   /** The default as the README shows it. */
   readonly defaultText: string;
   readonly description: string;
@@ -248,8 +251,9 @@ function read(env: Env, name: string): string | undefined {
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const parsed: Partial<Record<keyof Config, unknown>> = {};
   // The connection first: other defaults (the worker, the samples) depend on whether it is embedded.
-  const { connection, profileNamespace } = resolveTemporal(env);
+  const { connection, profileNamespace, warnings } = resolveTemporal(env);
   parsed.temporal = connection;
+  parsed.warnings = warnings;
   for (const setting of SETTINGS) {
     parsed[setting.key] = setting.parse(read(env, setting.variable), { parsed, env, cwd, profileNamespace });
   }
@@ -279,40 +283,71 @@ const CONNECTION_VARIABLES = [
 
 /**
  * The existing cluster to use, or undefined for the embedded dev server: the Temporal CLI's profile and
- * variables (envconfig), then FLOWGATE_TEMPORAL_ADDRESS over the address. Certificates are read here, so
- * a missing file fails start-up naming its variable.
+ * variables (envconfig), then FLOWGATE_TEMPORAL_ADDRESS over the address. Certificates are read and checked
+ * here, so a missing or malformed file fails start-up naming its variable.
  */
-function resolveTemporal(env: Env): { connection: TemporalConnectionConfig | undefined; profileNamespace: string | undefined } {
-  const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => read(env, e[0]) !== undefined));
-  if (envVars.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION !== undefined) {
+function resolveTemporal(env: Env): { connection: TemporalConnectionConfig | undefined; profileNamespace: string | undefined; warnings: string[] } {
+  // Trimmed: a secret mounted from a file often ends in a line break, which gRPC refuses in a header.
+  const envVars: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    const value = read(env, name);
+    if (value !== undefined) envVars[name] = value;
+  }
+  // envconfig takes only "1" and "true"; any other spelling would silently mean plaintext.
+  if (envVars.TEMPORAL_TLS !== undefined) envVars.TEMPORAL_TLS = String(parseBool("TEMPORAL_TLS", envVars.TEMPORAL_TLS, false));
+  const noHostCheck = envVars.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION;
+  if (noHostCheck !== undefined && parseBool("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", noHostCheck, false)) {
     throw new ConfigError(
       "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by the TypeScript SDK Flowgate uses; " +
         "set TEMPORAL_TLS_SERVER_NAME to the name the server's certificate carries instead",
     );
   }
+  const configFile = envVars.TEMPORAL_CONFIG_FILE;
+  // envconfig skips a missing file silently, which would quietly run the embedded Temporal instead.
+  if (configFile !== undefined && !existsSyncSafe(configFile)) throw new ConfigError(`TEMPORAL_CONFIG_FILE: there is no file "${configFile}"`);
   let profile: ClientConfigProfile;
   try {
     profile = loadClientConfigProfile({ overrideEnvVars: envVars });
   } catch (err) {
-    const where = envVars.TEMPORAL_PROFILE !== undefined ? "TEMPORAL_PROFILE" : envVars.TEMPORAL_CONFIG_FILE !== undefined ? "TEMPORAL_CONFIG_FILE" : "the Temporal config file";
-    throw new ConfigError(`${where}: ${(err as Error).message}`);
+    // envconfig 1.24 fails with a TypeError on a config file that holds no [profile.*] table at all.
+    if (!(err instanceof TypeError)) throw new ConfigError(describeProfileError(err, envVars));
+    if (envVars.TEMPORAL_PROFILE !== undefined) {
+      throw new ConfigError(`TEMPORAL_PROFILE: Profile '${envVars.TEMPORAL_PROFILE}' not found: the Temporal config file defines no profiles`);
+    }
+    profile = loadClientConfigProfile({ overrideEnvVars: envVars, disableFile: true });
+  }
+  const profileName = `profile "${envVars.TEMPORAL_PROFILE ?? "default"}"`;
+  for (const [name, value] of [["TEMPORAL_API_KEY", profile.apiKey], ...Object.entries(profile.grpcMeta ?? {}).map(([k, v]) => [`gRPC metadata "${k}"`, v])]) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value)) throw new ConfigError(`${name} contains a control character (a line break?); remove it`);
   }
   const override = envVars.FLOWGATE_TEMPORAL_ADDRESS;
   const address = override ?? profile.address;
   const addressSource =
-    override !== undefined ? "FLOWGATE_TEMPORAL_ADDRESS" : envVars.TEMPORAL_ADDRESS !== undefined ? "TEMPORAL_ADDRESS" : `profile "${envVars.TEMPORAL_PROFILE ?? "default"}" of the Temporal config file`;
+    override !== undefined ? "FLOWGATE_TEMPORAL_ADDRESS" : envVars.TEMPORAL_ADDRESS !== undefined ? "TEMPORAL_ADDRESS" : `${profileName} of the Temporal config file`;
+  const credentials = profile.apiKey !== undefined || (profile.tls !== undefined && profile.tls.disabled !== true);
   if (address === undefined) {
     // Credentials with no cluster to use them on are a mistake to report, not to send to the embedded server.
-    const stray = CONNECTION_VARIABLES.find((name) => envVars[name] !== undefined) ?? (profile.apiKey !== undefined || profile.tls !== undefined ? `profile "${envVars.TEMPORAL_PROFILE ?? "default"}"` : undefined);
+    const stray = CONNECTION_VARIABLES.find((name) => envVars[name] !== undefined && !(name === "TEMPORAL_TLS" && envVars[name] === "false")) ?? (credentials ? profileName : undefined);
     if (stray !== undefined) {
       throw new ConfigError(
         `${stray} configures a Temporal connection, but no address is set: set TEMPORAL_ADDRESS (or FLOWGATE_TEMPORAL_ADDRESS) to the cluster's host:port, or unset ${stray} to run the embedded Temporal`,
       );
     }
-    return { connection: undefined, profileNamespace: profile.namespace };
+    return { connection: undefined, profileNamespace: profile.namespace, warnings: [] };
   }
   if (!/^(?:[^\s:/[\]]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/.test(address)) {
     throw new ConfigError(`${addressSource} must be host:port (such as temporal.internal:7233 or [::1]:7233), got "${address}"`);
+  }
+  const warnings: string[] = [];
+  if (override !== undefined && credentials && envVars.TEMPORAL_API_KEY === undefined && envVars.TEMPORAL_TLS === undefined) {
+    warnings.push(
+      `FLOWGATE_TEMPORAL_ADDRESS=${override} replaces the address of ${profileName}, whose TLS and API key settings still apply to it; ` +
+        "set TEMPORAL_PROFILE to a profile meant for that address if they should not",
+    );
+  }
+  if ((profile.tls?.clientCert === undefined) !== (profile.tls?.clientKey === undefined)) {
+    throw new ConfigError("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or their _DATA forms) go together, but only one is set");
   }
   let options;
   try {
@@ -322,16 +357,51 @@ function resolveTemporal(env: Env): { connection: TemporalConnectionConfig | und
     const variable = CONNECTION_VARIABLES.find((name) => file !== undefined && envVars[name] === file);
     throw new ConfigError(`${variable ?? "Temporal TLS settings"}: cannot read ${file ? `"${file}"` : "a certificate"}: ${(err as Error).message}`);
   }
-  const tls = options.tls;
+  const tls = options.tls === false || options.tls === undefined || options.tls === null ? undefined : options.tls === true ? true : toTls(options.tls);
+  if (tls !== undefined && tls !== true) checkPem(tls);
   const connection: TemporalConnectionConfig = {
     address,
     namespace: "default", // set by loadConfig once FLOWGATE_TEMPORAL_NAMESPACE is read
-    tls: tls === false || tls === undefined || tls === null ? undefined : tls === true ? true : toTls(tls),
+    tls,
     apiKey: typeof options.apiKey === "string" ? options.apiKey : undefined,
     metadata: options.metadata as Record<string, string> | undefined,
     addressSource,
   };
-  return { connection, profileNamespace: profile.namespace };
+  return { connection, profileNamespace: profile.namespace, warnings };
+}
+
+/** envconfig's failure as a message naming where to look (never the file's text, which may hold a key). */
+function describeProfileError(err: unknown, envVars: Readonly<Record<string, string>>): string {
+  const message = ((err as Error).message ?? String(err)).split("\n")[0]!;
+  if (message.startsWith("Profile '")) return `TEMPORAL_PROFILE: ${message}`;
+  if ((err as Error).name === "TomlError" || /\bTOML\b/.test(message)) {
+    return `the Temporal config file ${envVars.TEMPORAL_CONFIG_FILE ?? "(~/.config/temporalio/temporal.toml)"} is not valid TOML: ${message}`;
+  }
+  return `Temporal connection settings: ${message}`;
+}
+
+/** A CA, certificate or key that is not PEM, or a key that does not match its certificate, named by its variable. */
+function checkPem(settings: TemporalTls): void {
+  const check = (what: string, options: SecureContextOptions) => {
+    try {
+      createSecureContext(options);
+    } catch (err) {
+      throw new ConfigError(`${what}: ${(err as Error).message}`);
+    }
+  };
+  if (settings.serverRootCACertificate !== undefined) {
+    const ca = Buffer.from(settings.serverRootCACertificate);
+    if (!ca.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) {
+      throw new ConfigError("TEMPORAL_TLS_SERVER_CA_CERT_PATH (or _DATA): not a PEM certificate");
+    }
+    check("TEMPORAL_TLS_SERVER_CA_CERT_PATH (or _DATA)", { ca });
+  }
+  if (settings.clientCertPair !== undefined) {
+    check("TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or their _DATA forms)", {
+      cert: Buffer.from(settings.clientCertPair.crt),
+      key: Buffer.from(settings.clientCertPair.key),
+    });
+  }
 }
 
 function toTls(tls: TemporalTls): TemporalTls {

@@ -12,6 +12,7 @@ import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarg
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
+  for (const warning of config.warnings) log.warn(warning);
 
   // Everything that can be refused is checked before anything is started.
   await assertPortFree(config.host, config.port, "FLOWGATE_PORT", "Is Flowgate already running?");

@@ -19,7 +19,8 @@ export class WorkflowsFileError extends RegistrationError {
 
 const NAME = { type: "string", minLength: 1, maxLength: 255 };
 const SCHEMA = { type: ["object", "boolean"] };
-const DURATION = { type: "string", pattern: "^\\d+(\\.\\d+)?(ms|s|m|h)$" };
+// A positive duration: Temporal reads a zero timeout as "no timeout", which is what leaving it out says.
+const DURATION = { type: "string", pattern: "^(?!0+(\\.0+)?(ms|s|m|h)$)\\d+(\\.\\d+)?(ms|s|m|h)$" };
 
 const handler = (withResult: boolean) => ({
   type: "object",
@@ -28,10 +29,14 @@ const handler = (withResult: boolean) => ({
   properties: { name: NAME, description: { type: "string" }, input: SCHEMA, ...(withResult ? { result: SCHEMA } : {}) },
 });
 
+/** Keys starting with x- are the user's own (a block for YAML anchors, notes) and are ignored. */
+const EXTENSIONS = { "^x-": {} };
+
 /** The file's own shape. Unknown keys are refused, so a misspelt `singals:` is reported, not ignored. */
 const FILE_SCHEMA = {
   type: "object",
   additionalProperties: false,
+  patternProperties: EXTENSIONS,
   required: ["workflows"],
   properties: {
     workflows: {
@@ -39,6 +44,7 @@ const FILE_SCHEMA = {
       items: {
         type: "object",
         additionalProperties: false,
+        patternProperties: EXTENSIONS,
         required: ["name"],
         properties: {
           name: NAME,
@@ -86,7 +92,8 @@ export async function loadWorkflowsFile(file: string): Promise<WorkflowTypeDefin
 export function parseWorkflowsFile(text: string, file: string): WorkflowTypeDefinition[] {
   const shown = displayName(file);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // merge: YAML's `<<:` merge keys, so entries can share a block of defaults through an anchor.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   const at = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return `${shown}:${line}:${col}: `;
@@ -97,14 +104,21 @@ export function parseWorkflowsFile(text: string, file: string): WorkflowTypeDefi
   const where = (steps: readonly Step[], options: { key?: boolean } = {}) =>
     `${at(offsetOf(doc, steps, options.key ?? false))}${steps.length > 0 ? `${formatPath(steps)}: ` : ""}`;
 
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    // An alias without its anchor, or one that expands beyond reason, fails only here.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new WorkflowsFileError(`${shown}: ${(err as Error).message}`);
+  }
   if (!checkShape(data)) {
     // In the order they appear in the file, so the first line is the first thing to fix.
     const errors = (checkShape.errors ?? []).map((e) => describeShapeError(e, data, where));
     throw new WorkflowsFileError(errors.sort(byPosition).join("\n"));
   }
   const problems: string[] = [];
-  const types = (data as { workflows: JsonObject[] }).workflows.map((entry, i) => toDefinition(entry, ["workflows", i], shown, where, problems));
+  const lineOf = (steps: readonly Step[]) => lines.linePos(offsetOf(doc, steps, false)).line;
+  const types = (data as { workflows: JsonObject[] }).workflows.map((entry, i) => toDefinition(entry, ["workflows", i], shown, where, lineOf, problems));
   const seen = new Map<string, number>();
   types.forEach((t, i) => {
     const first = seen.get(t.name);
@@ -120,6 +134,7 @@ function toDefinition(
   at: readonly Step[],
   shown: string,
   where: (steps: readonly Step[]) => string,
+  lineOf: (steps: readonly Step[]) => number,
   problems: string[],
 ): WorkflowTypeDefinition {
   /** A JSON Schema of the entry, compiled now so a bad one is reported here, with its line. */
@@ -140,7 +155,6 @@ function toDefinition(
       result: schema(h.result, [...at, kind, i, "result"]),
     }));
   const defaults = (entry.defaults as Record<string, string> | undefined) ?? {};
-  const line = where(at).split(":")[1];
   return defineWorkflowType({
     name: entry.name as string,
     description: (entry.description as string | undefined) ?? "",
@@ -157,7 +171,7 @@ function toDefinition(
       taskTimeoutMs: durationOf(defaults.task_timeout),
       idReusePolicy: defaults.id_reuse_policy?.toUpperCase() as IdReusePolicy | undefined,
     },
-    source: `${shown}:${line}`,
+    source: `${shown}:${lineOf(at)}`,
   });
 }
 
@@ -185,7 +199,7 @@ function describeShapeError(error: ErrorObject, data: unknown, where: (steps: re
     case "enum":
       return `${where(steps)}must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
     case "pattern":
-      return `${where(steps)}must be a duration such as 30s, 5m, 1h or 1500ms`;
+      return `${where(steps)}must be a duration longer than zero, such as 30s, 5m, 1h or 1500ms`;
     default:
       return `${where(steps)}${error.message ?? `fails "${error.keyword}"`}`;
   }

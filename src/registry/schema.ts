@@ -1,9 +1,9 @@
-// JSON Schema validation of workflow inputs, with ajv (draft 2020-12; schemas that declare draft-07 are
-// accepted too). Strict mode is on, so a misspelt keyword stops start-up instead of silently allowing
+// JSON Schema validation of workflow inputs, with ajv: draft 2020-12, or draft-07 for a schema whose
+// `$schema` says so. Strict mode is on, so a misspelt keyword stops start-up instead of silently allowing
 // everything; failures come back as violations that name the path in the input.
+import { Ajv, type Options } from "ajv";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import draft7MetaSchema from "ajv/dist/refs/json-schema-draft-07.json" with { type: "json" };
 import type { JsonSchema } from "./definition.js";
 
 /** One way a value fails its schema. */
@@ -19,7 +19,7 @@ export interface Violation {
 /** Checks a value; returns its violations (empty when valid). */
 export type Validator = (value: unknown, root: string) => Violation[];
 
-const ajv = new Ajv2020({
+const OPTIONS: Options = {
   allErrors: true,
   strict: true,
   // These strict checks reject schemas that are valid and common (type unions, open tuples).
@@ -27,16 +27,34 @@ const ajv = new Ajv2020({
   strictTuples: false,
   strictRequired: false,
   allowUnionTypes: true,
-});
-addFormatsModule.default(ajv);
-ajv.addMetaSchema(draft7MetaSchema);
+  // JSON Schema patterns are ECMA-262 regexes; with the u flag, common escapes such as \- are refused.
+  unicodeRegExp: false,
+};
+
+const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
+const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 
 /** At most this many violations are reported for one value; the first ones are the most useful. */
 const MAX_VIOLATIONS = 10;
 
-/** Compiles a schema; throws with ajv's explanation when the schema itself is wrong. */
+/**
+ * Compiles a schema; throws with ajv's explanation when the schema itself is wrong. Each schema gets an ajv
+ * of its own, so two types' schemas never clash over an `$id` or reach into each other through `$ref`.
+ */
 export function compileSchema(schema: JsonSchema): Validator {
-  const validate: ValidateFunction = ajv.compile(schema);
+  const dialect = typeof schema === "object" ? schema.$schema : undefined;
+  if (dialect !== undefined && (typeof dialect !== "string" || !(DRAFT_07.test(dialect) || DRAFT_2020_12.test(dialect)))) {
+    throw new Error(`$schema ${JSON.stringify(dialect)} is not supported: use draft 2020-12 (the default) or draft-07`);
+  }
+  const ajv = typeof dialect === "string" && DRAFT_07.test(dialect) ? new Ajv(OPTIONS) : new Ajv2020(OPTIONS);
+  addFormatsModule.default(ajv);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema);
+  } catch (err) {
+    // In strict mode an unknown format stops compilation, though ajv's message says it is "ignored".
+    throw new Error((err as Error).message.replace(/ ignored in schema at path/, " in schema at path"));
+  }
   return (value, root) => {
     if (validate(value)) return [];
     return (validate.errors ?? []).slice(0, MAX_VIOLATIONS).map((e) => toViolation(e, value, root));

@@ -48,9 +48,11 @@ export type TemporalCheck =
 
 /** Asks Temporal once for the namespace, and says plainly what went wrong when it does not answer. */
 export async function checkTemporal(target: TemporalTarget, timeoutMs: number): Promise<TemporalCheck> {
-  const connection = Connection.lazy({ ...connectionOptions(target), connectTimeout: timeoutMs });
+  let connection: Connection | undefined;
   try {
-    await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeNamespace({ namespace: target.namespace }));
+    const lazy = Connection.lazy({ ...connectionOptions(target), connectTimeout: timeoutMs });
+    connection = lazy;
+    await lazy.withDeadline(Date.now() + timeoutMs, () => lazy.workflowService.describeNamespace({ namespace: target.namespace }));
     return { ok: true };
   } catch (err) {
     const check = classify(err, target);
@@ -59,18 +61,23 @@ export async function checkTemporal(target: TemporalTarget, timeoutMs: number): 
     if (!check.ok && check.kind === "unreachable") return (await diagnoseConnection(target, timeoutMs)) ?? check;
     return check;
   } finally {
-    await connection.close().catch(() => undefined);
+    await connection?.close().catch(() => undefined);
   }
 }
 
-/** Network errors: the server is not there (yet), which a retry may fix. */
+/** Network errors, in words; any other failure that is not a TLS one is an outage too (a retry may fix it). */
 const NETWORK_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: "nothing listens there (connection refused)",
   ENOTFOUND: "the host name does not resolve",
   EAI_AGAIN: "the host name does not resolve (yet)",
   EHOSTUNREACH: "the host cannot be reached",
+  ENETUNREACH: "the network cannot be reached",
   ETIMEDOUT: "no answer",
+  ECONNRESET: "the connection was reset",
 };
+
+/** Failures that only a change of settings fixes: certificates, names, and TLS alerts. */
+const TLS_MISTAKE = /^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_/;
 
 /**
  * Why a connection to `target` fails: the network (unreachable), TLS (misconfigured: untrusted certificate,
@@ -95,18 +102,17 @@ async function diagnoseConnection(target: TemporalTarget, timeoutMs: number): Pr
     },
     Math.min(timeoutMs, 5000),
   );
-  if (!handshake.ok && NETWORK_CODES[handshake.code] !== undefined) {
-    return { ok: false, kind: "unreachable", message: `${at} did not answer: ${NETWORK_CODES[handshake.code]}` };
-  }
   if (target.tls === undefined) {
     // Any TLS answer, even a refusal, means the server wants TLS.
-    const speaksTls = handshake.ok || (/^ERR_SSL_|CERT|SELF_SIGNED|UNABLE_TO/.test(handshake.code) && !/WRONG_VERSION_NUMBER/.test(handshake.code));
-    return speaksTls
-      ? { ok: false, kind: "misconfigured", message: `${at} speaks TLS, but Flowgate connects in plaintext: set TEMPORAL_TLS=true (or TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA).` }
-      : undefined;
+    const speaksTls = handshake.ok || (TLS_MISTAKE.test(handshake.code) && !/WRONG_VERSION_NUMBER/.test(handshake.code));
+    if (speaksTls) {
+      return { ok: false, kind: "misconfigured", message: `${at} speaks TLS, but Flowgate connects in plaintext: set TEMPORAL_TLS=true (or TEMPORAL_TLS_SERVER_CA_CERT_PATH for a private CA).` };
+    }
+  } else if (!handshake.ok && TLS_MISTAKE.test(handshake.code)) {
+    return { ok: false, kind: "misconfigured", message: `${at}: TLS failed: ${handshake.message} (${handshake.code}). ${tlsHint(handshake.code)}` };
   }
   if (handshake.ok) return undefined;
-  return { ok: false, kind: "misconfigured", message: `${at}: TLS failed: ${handshake.message} (${handshake.code}). ${tlsHint(handshake.code)}` };
+  return { ok: false, kind: "unreachable", message: `${at} did not answer: ${NETWORK_CODES[handshake.code] ?? `${handshake.message} (${handshake.code})`}` };
 }
 
 function tlsHint(code: string): string {
@@ -160,7 +166,8 @@ function splitAddress(address: string): { host: string; port: number } {
 
 function classify(err: unknown, target: TemporalTarget): TemporalCheck {
   const { code, details } = grpcStatusOf(err);
-  const text = (details ?? (err instanceof Error ? err.message : String(err))).replace(/\.+$/, "");
+  // Never a credential in a message that gets logged: grpc-js quotes a malformed header with its value.
+  const text = (details ?? (err instanceof Error ? err.message : String(err))).replace(/\.+$/, "").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
   const at = `Temporal at ${target.address}`;
   if (code === 16 || code === 7) {
     return {
@@ -170,7 +177,8 @@ function classify(err: unknown, target: TemporalTarget): TemporalCheck {
     };
   }
   if (code === 5) {
-    return { ok: false, kind: "misconfigured", message: `${at} has no namespace "${target.namespace}": ${text}. Check TEMPORAL_NAMESPACE.` };
+    // Not a reason to stop: a deployment may register the namespace after Flowgate starts. Not ready until then.
+    return { ok: false, kind: "unreachable", message: `${at} has no namespace "${target.namespace}" (yet): ${text}. Check TEMPORAL_NAMESPACE` };
   }
   return { ok: false, kind: "unreachable", message: `${at} did not answer for namespace "${target.namespace}": ${text}` };
 }

@@ -20,13 +20,25 @@ export function toFailureInfo(err: Error, depth = 0): FailureInfo {
   return { message: err.message, type, stackTrace, cause };
 }
 
-/** An absolute file location (POSIX, Windows, or a file:// URL) up to its last separator. */
-const DIRECTORIES = /(?:file:\/\/\/?|\b[A-Za-z]:[\\/]|(?<![\w.:/])\/)(?:[^\s()"'`:\\/]+[\\/])+(?=[^\s()"'`:\\/]+)/g;
+/**
+ * Stack frame lines, by the shapes workers write them, each with the directory part to drop: Node's
+ * "at fn (/dir/file.ts:1:2)" and "at /dir/file.ts:1:2", Python's 'File "/dir/file.py", line 3', Go's
+ * "\t/dir/file.go:4 +0x1d". Paths may hold spaces; other lines (the message, data) are left as they are.
+ */
+const FRAMES: readonly RegExp[] = [
+  /(\bat .*\()(?:file:\/\/\/?)?(?:[A-Za-z]:)?[^()]*[\\/]([^\\/()]+:\d+(?::\d+)?\))/,
+  /^(\s*at (?:async )?)(?:file:\/\/\/?)?(?:[A-Za-z]:)?\S*[\\/]([^\\/\s]+:\d+(?::\d+)?)\s*$/,
+  /^(\s*File ")[^"]*[\\/]([^\\/"]+",)/,
+  /^(\s+)(?:[A-Za-z]:)?[\\/][^:]*[\\/]([^\\/:]+\.go:\d+)/,
+];
 
 /**
- * A stack trace with each file location cut to its file name: "at fail (/srv/app/workflows.ts:8:27)"
- * becomes "at fail (workflows.ts:8:27)"; Python's "File "/app/worker.py"" and Go's "/go/src/x/y.go:12" alike.
+ * A stack trace with each frame's file location cut to its file name: "at fail (/srv/app/workflows.ts:8:27)"
+ * becomes "at fail (workflows.ts:8:27)"; Python's and Go's frames alike.
  */
 export function withoutDirectories(stackTrace: string): string {
-  return stackTrace.replace(DIRECTORIES, "");
+  return stackTrace
+    .split("\n")
+    .map((line) => FRAMES.reduce((text, frame) => text.replace(frame, "$1$2"), line))
+    .join("\n");
 }

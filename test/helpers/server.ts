@@ -1,4 +1,4 @@
-// A real Flowgate app on 127.0.0.1 and a free port, against the run's Temporal dev server.
+// A real Flowgate app on 127.0.0.1 and a free port, against the run's Temporal dev server (or another).
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
@@ -14,17 +14,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  config: Partial<AppOptions["config"]> = {},
-  workflowTypes: readonly WorkflowTypeDefinition[] = TEST_WORKFLOWS,
-  registryOptions: RegistryOptions = {},
-): Promise<TestServer> {
-  const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
+export interface TestServerOptions {
+  readonly config?: Partial<AppOptions["config"]>;
+  /** The registered types; the samples and the test fixtures by default. */
+  readonly workflowTypes?: readonly WorkflowTypeDefinition[];
+  readonly registry?: RegistryOptions;
+  /** Temporal's host:port; the run's dev server by default. */
+  readonly temporalAddress?: string;
+  readonly workerTaskQueue?: AppOptions["workerTaskQueue"];
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const temporal = createTemporalClient({ address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE });
   const app = await createApp({
-    config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...config },
+    config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
     temporal,
-    registry: new WorkflowRegistry(workflowTypes, registryOptions),
+    registry: new WorkflowRegistry(options.workflowTypes ?? TEST_WORKFLOWS, options.registry),
+    workerTaskQueue: options.workerTaskQueue,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };

@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ bodyLimitBytes: 16 * 1024 });
+  server = await startTestServer({ config: { bodyLimitBytes: 16 * 1024 } });
 });
 afterAll(async () => {
   await server?.close();

@@ -1,14 +1,10 @@
 // Health probes: live while the process answers; ready only while Temporal answers.
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import { createApp } from "../../src/app.js";
-import { WorkflowRegistry } from "../../src/registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
-import { createTemporalClient } from "../../src/temporal/index.js";
 import { startTestWorker } from "../helpers/worker.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { freePort } from "../helpers/tools.js";
@@ -44,26 +40,15 @@ describe("with Temporal up", () => {
 });
 
 describe("with Temporal unreachable", () => {
-  let close: () => Promise<void>;
+  let server: TestServer;
   let baseUrl: string;
   beforeAll(async () => {
     // Nothing listens on this port: the API must still start, and say it is not ready.
-    const temporal = createTemporalClient({ address: `127.0.0.1:${await freePort()}`, namespace: "default" });
-    const app = await createApp({
-      config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
-      logger: pino({ level: "silent" }),
-      temporal,
-      registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    close = async () => {
-      await app.close();
-      await temporal.close();
-    };
+    server = await startTestServer({ temporalAddress: `127.0.0.1:${await freePort()}`, workflowTypes: SAMPLE_WORKFLOW_TYPES });
+    baseUrl = server.baseUrl;
   });
   afterAll(async () => {
-    await close?.();
+    await server?.close();
   });
 
   it("is live but not ready", async () => {
@@ -91,26 +76,14 @@ describe("with Temporal unreachable", () => {
 
 describe("with a worker expected on a task queue", () => {
   const taskQueue = `readiness-${randomUUID()}`;
-  let close: () => Promise<void>;
+  let server: TestServer;
   let baseUrl: string;
   beforeAll(async () => {
-    const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
-    const app = await createApp({
-      config: { bodyLimitBytes: 65_536, taskQueue, runTimeoutMs: 5000 },
-      logger: pino({ level: "silent" }),
-      temporal,
-      registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
-      workerTaskQueue: taskQueue,
-    });
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    close = async () => {
-      await app.close();
-      await temporal.close();
-    };
+    server = await startTestServer({ config: { taskQueue }, workflowTypes: SAMPLE_WORKFLOW_TYPES, workerTaskQueue: taskQueue });
+    baseUrl = server.baseUrl;
   });
   afterAll(async () => {
-    await close?.();
+    await server?.close();
   });
 
   it("is not ready until a worker polls that queue, then is", { timeout: 60_000 }, async () => {

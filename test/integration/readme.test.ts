@@ -20,7 +20,7 @@ let worker: TestWorker;
 beforeAll(async () => {
   // The README shows the embedded default: the sample workflows on the "flowgate" task queue.
   worker = await startTestWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue: "flowgate" });
-  server = await startTestServer({ taskQueue: "flowgate" }, SAMPLE_WORKFLOW_TYPES);
+  server = await startTestServer({ config: { taskQueue: "flowgate" }, workflowTypes: SAMPLE_WORKFLOW_TYPES });
 });
 
 afterAll(async () => {

@@ -53,8 +53,8 @@ let openServer: TestServer;
 beforeAll(async () => {
   const fromFile = parseWorkflowsFile(TYPES_FILE, "flowgate.workflows.yaml");
   [server, openServer] = await Promise.all([
-    startTestServer({}, [...TEST_WORKFLOWS, ...fromFile]),
-    startTestServer({}, TEST_WORKFLOWS, { allowUnregistered: true }),
+    startTestServer({ workflowTypes: [...TEST_WORKFLOWS, ...fromFile] }),
+    startTestServer({ registry: { allowUnregistered: true } }),
   ]);
 });
 afterAll(async () => {

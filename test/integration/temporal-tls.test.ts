@@ -3,6 +3,7 @@
 // settings; a wrong CA, a wrong key or a missing client certificate is a clear start-up failure.
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
+import net from "node:net";
 import { fromJson, toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
@@ -103,6 +104,21 @@ describe("a cluster with TLS and an API key (Temporal Cloud style)", () => {
   it("tells an outage (worth waiting for) apart from a mistake", async () => {
     const check = await checkTemporal({ ...target(), address: "127.0.0.1:1" }, 5000);
     expect(check).toEqual({ ok: false, kind: "unreachable", message: "Temporal at 127.0.0.1:1 did not answer: nothing listens there (connection refused)" });
+    // A server that drops every connection (a restarting load balancer) is an outage too, not a TLS mistake.
+    const dropper = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropper.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = `127.0.0.1:${(dropper.address() as net.AddressInfo).port}`;
+      const dropped = await checkTemporal({ ...target(), address }, 3000);
+      expect(dropped).toMatchObject({ ok: false, kind: "unreachable" });
+    } finally {
+      dropper.close();
+    }
+  });
+
+  it("does not stop start-up for a namespace that does not exist yet (a deployment may create it later)", async () => {
+    const check = await checkTemporal({ ...target(), namespace: `later-${randomUUID()}` }, 5000);
+    expect(check).toMatchObject({ ok: false, kind: "unreachable", message: expect.stringMatching(/has no namespace "later-.*" \(yet\).*Check TEMPORAL_NAMESPACE$/) });
   });
 });
 

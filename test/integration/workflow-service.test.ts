@@ -17,7 +17,7 @@ let server: TestServer;
 /** A server whose RunWorkflow gives up after 1.5 s when the call sets no deadline. */
 let shortRunServer: TestServer;
 beforeAll(async () => {
-  [server, shortRunServer] = await Promise.all([startTestServer(), startTestServer({ runTimeoutMs: 1500 })]);
+  [server, shortRunServer] = await Promise.all([startTestServer(), startTestServer({ config: { runTimeoutMs: 1500 } })]);
 });
 afterAll(async () => {
   await Promise.all([server?.close(), shortRunServer?.close()]);

@@ -1,12 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, renderConfigurationDocs, SETTINGS } from "../../src/config.js";
+import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
 import { REPO_ROOT } from "../helpers/tools.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "flowgate-config-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let certs: TestCerts;
+beforeAll(async () => {
+  certs = await makeTestCerts();
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  if (certs) rmSync(certs.dir, { recursive: true, force: true });
+});
 const file = (name: string, text: string) => {
   const p = path.join(dir, name);
   writeFileSync(p, text);
@@ -54,26 +62,46 @@ describe("loadConfig", () => {
     const withKey = loadConfig({ TEMPORAL_ADDRESS: "cloud:7233", TEMPORAL_API_KEY: "k-1" }, dir);
     expect(withKey.temporal).toMatchObject({ tls: true, apiKey: "k-1" });
 
-    const ca = file("ca.pem", "CA PEM");
-    const crt = file("client.pem", "CLIENT PEM");
-    const key = file("client.key", "KEY PEM");
     const mtls = loadConfig(
       {
         TEMPORAL_ADDRESS: "t:7233",
-        TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
-        TEMPORAL_TLS_CLIENT_CERT_PATH: crt,
-        TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: certs.ca.file,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: certs.clientCert.file,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: certs.clientKey.file,
         TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
         TEMPORAL_GRPC_META_X_TEAM: "orders",
       },
       dir,
     );
     const tls = mtls.temporal?.tls as { serverRootCACertificate: Uint8Array; clientCertPair: { crt: Uint8Array; key: Uint8Array }; serverNameOverride: string };
-    expect(Buffer.from(tls.serverRootCACertificate).toString()).toBe("CA PEM");
-    expect(Buffer.from(tls.clientCertPair.crt).toString()).toBe("CLIENT PEM");
-    expect(Buffer.from(tls.clientCertPair.key).toString()).toBe("KEY PEM");
+    expect(Buffer.from(tls.serverRootCACertificate)).toEqual(certs.ca.pem);
+    expect(Buffer.from(tls.clientCertPair.crt)).toEqual(certs.clientCert.pem);
+    expect(Buffer.from(tls.clientCertPair.key)).toEqual(certs.clientKey.pem);
     expect(tls.serverNameOverride).toBe("temporal.internal");
     expect(mtls.temporal?.metadata).toEqual({ "x-team": "orders" });
+  });
+
+  it("trims a secret's trailing line break, and spells TEMPORAL_TLS as Flowgate's other booleans", () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_API_KEY: "k-1\n" }, dir).temporal?.apiKey).toBe("k-1");
+    // Anything but "1"/"true" would mean plaintext to envconfig, sending the key in the clear.
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_API_KEY: "k", TEMPORAL_TLS: "TRUE" }, dir).temporal?.tls).toEqual({});
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS: "off" }, dir).temporal?.tls).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_TLS: "false" }, dir).temporal).toBeUndefined(); // plaintext needs no address
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: "false" }, dir).temporal?.address).toBe("t:7233");
+  });
+
+  it("never quotes the config file in an error (it may hold a key)", () => {
+    const broken = file("broken.toml", '[profile.default]\napi_key = "sk-SECRET-123\n');
+    expect(() => loadConfig({ TEMPORAL_CONFIG_FILE: broken }, dir)).toThrow(/^the Temporal config file .*broken\.toml is not valid TOML: /);
+    expect(() => loadConfig({ TEMPORAL_CONFIG_FILE: broken }, dir)).not.toThrow(/SECRET/);
+  });
+
+  it("warns when FLOWGATE_TEMPORAL_ADDRESS points a profile's credentials elsewhere", () => {
+    const toml = file("cloud-default.toml", '[profile.default]\naddress = "acme.tmprl.cloud:7233"\napi_key = "secret"\n');
+    const config = loadConfig({ TEMPORAL_CONFIG_FILE: toml, FLOWGATE_TEMPORAL_ADDRESS: "localhost:7233" }, dir);
+    expect(config.temporal).toMatchObject({ address: "localhost:7233", apiKey: "secret" });
+    expect(config.warnings).toEqual([expect.stringMatching(/^FLOWGATE_TEMPORAL_ADDRESS=localhost:7233 replaces the address of profile "default", whose TLS and API key settings still apply/)]);
+    expect(loadConfig({ TEMPORAL_ADDRESS: "t:7233" }, dir).warnings).toEqual([]);
   });
 
   it("reads a profile from a Temporal config file, as the Temporal CLI does", () => {
@@ -88,6 +116,8 @@ describe("loadConfig", () => {
     });
     // Variables win over the file.
     expect(loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: "cloud", TEMPORAL_NAMESPACE: "other" }, dir).temporal?.namespace).toBe("other");
+    // A file with no profile at all is no profile, not a failure.
+    expect(loadConfig({ TEMPORAL_CONFIG_FILE: file("no-profiles.toml", "# nothing yet\n") }, dir).temporal).toBeUndefined();
   });
 
   it("finds the workflow-types file in the working folder, or where FLOWGATE_WORKFLOWS_FILE says", () => {
@@ -134,7 +164,17 @@ describe("loadConfig", () => {
     [{ TEMPORAL_API_KEY: "k" }, /^TEMPORAL_API_KEY configures a Temporal connection, but no address is set/],
     [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_SERVER_CA_CERT_PATH: "/no/such/ca.pem" }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read "\/no\/such\/ca.pem"/],
     [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: "true" }, /TEMPORAL_TLS_SERVER_NAME/],
-    [{ TEMPORAL_PROFILE: "nope", TEMPORAL_CONFIG_FILE: "/no/such/temporal.toml" }, /^TEMPORAL_PROFILE: Profile 'nope' not found/],
+    [{ TEMPORAL_PROFILE: "nope", TEMPORAL_CONFIG_FILE: file("empty.toml", "") }, /^TEMPORAL_PROFILE: Profile 'nope' not found/],
+    [{ TEMPORAL_PROFILE: "nope", TEMPORAL_CONFIG_FILE: file("other.toml", '[profile.a]\naddress = "a:1"\n') }, /^TEMPORAL_PROFILE: Profile 'nope' not found/],
+    [{ TEMPORAL_CONFIG_FILE: "/no/such/temporal.toml" }, /^TEMPORAL_CONFIG_FILE: there is no file "\/no\/such\/temporal.toml"$/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_API_KEY: "k", TEMPORAL_TLS: "maybe" }, /^TEMPORAL_TLS must be true or false/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_API_KEY: "line\nbreak" }, /^TEMPORAL_API_KEY contains a control character/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_SERVER_CA_CERT_PATH: file("not-a-ca.pem", "hello") }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH \(or _DATA\): not a PEM certificate$/],
+    [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_CLIENT_CERT_PATH: file("lonely.pem", "x") }, /CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH .* go together, but only one is set/],
+    [
+      { TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_CLIENT_CERT_PATH: file("c.pem", "x"), TEMPORAL_TLS_CLIENT_KEY_PATH: file("k.pem", "y") },
+      /^TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH \(or their _DATA forms\): .*PEM/,
+    ],
   ])("names the variable in error: %o", (env, message) => {
     expect(() => loadConfig(env, dir)).toThrow(ConfigError);
     expect(() => loadConfig(env, dir)).toThrow(message);

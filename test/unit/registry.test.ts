@@ -63,6 +63,36 @@ describe("the workflow-types file", () => {
     expect(other).toMatchObject({ name: "Minimal", description: "", taskQueue: undefined, input: undefined, args: "single", source: `${FILE}:16` });
   });
 
+  it("takes x- keys for the user's own use, and YAML merge keys", () => {
+    const [a] = parseWorkflowsFile(
+      "x-shared: &shared\n  task_queue: orders\n  defaults: { run_timeout: 30s }\nworkflows:\n  - name: a\n    x-owner: team-orders\n    <<: *shared\n",
+      FILE,
+    );
+    expect(a).toMatchObject({ name: "a", taskQueue: "orders", defaults: { runTimeoutMs: 30_000 } });
+  });
+
+  it("accepts the schemas people write: ECMA-262 patterns, draft-07, repeated $ids", () => {
+    const types = parseWorkflowsFile(
+      `workflows:
+  - name: phone
+    input: { type: string, pattern: '^\\d{3}\\-\\d{4}$' }
+  - name: pair
+    input: { $schema: 'http://json-schema.org/draft-07/schema#', type: array, items: [{ type: number }, { type: string }], additionalItems: false }
+  - name: a
+    input: { $id: 'https://example.com/thing', type: string }
+  - name: b
+    input: { $id: 'https://example.com/thing', type: number }
+`,
+      FILE,
+    );
+    const registry = new WorkflowRegistry(types);
+    expect(() => registry.checkInput(registry.resolve("phone"), "555-1234")).not.toThrow();
+    expect(() => registry.checkInput(registry.resolve("phone"), "5551234")).toThrow('input: must match pattern "^\\d{3}\\-\\d{4}$"');
+    expect(() => registry.checkInput(registry.resolve("pair"), [1, "x"])).not.toThrow();
+    expect(() => registry.checkInput(registry.resolve("pair"), [1, "x", 3])).toThrow("input: must NOT have more than 2 items");
+    expect(() => registry.checkInput(registry.resolve("b"), 3)).not.toThrow();
+  });
+
   it("reads JSON as well", () => {
     expect(parseWorkflowsFile('{"workflows": [{"name": "a", "input": {"type": "string"}}]}', "types.json")).toMatchObject([
       { name: "a", input: { type: "string" } },
@@ -75,7 +105,12 @@ describe("the workflow-types file", () => {
     ["a misspelt key", "workflows:\n  - name: a\n    singals: []\n", /^flowgate\.workflows\.yaml:3:5: workflows\[0\]\.singals: unknown key; this holds name, description, task_queue, input, result, args, signals, queries, updates, defaults$/],
     ["a missing name", "workflows:\n  - description: nameless\n", /^flowgate\.workflows\.yaml:2:5: workflows\[0\]: "name" is required$/],
     ["a bad args value", "workflows:\n  - name: a\n    args: many\n", /^flowgate\.workflows\.yaml:3:11: workflows\[0\]\.args: must be one of "single", "spread"$/],
-    ["a bad duration", "workflows:\n  - name: a\n    defaults:\n      run_timeout: soon\n", /^flowgate\.workflows\.yaml:4:20: workflows\[0\]\.defaults\.run_timeout: must be a duration such as 30s, 5m, 1h or 1500ms$/],
+    ["a bad duration", "workflows:\n  - name: a\n    defaults:\n      run_timeout: soon\n", /^flowgate\.workflows\.yaml:4:20: workflows\[0\]\.defaults\.run_timeout: must be a duration longer than zero, such as 30s, 5m, 1h or 1500ms$/],
+    ["a zero duration (Temporal reads it as no timeout)", "workflows:\n  - name: a\n    defaults: { run_timeout: 0s }\n", /workflows\[0\]\.defaults\.run_timeout: must be a duration longer than zero/],
+    ["an alias without its anchor", "workflows: [*nope]\n", /^flowgate\.workflows\.yaml: Unresolved alias/],
+    ["an alias bomb", `a: &a [1,2]\nb: &b [${"*a,".repeat(10)}*a]\nc: [${"*b,".repeat(100)}*b]\n`, /^flowgate\.workflows\.yaml: Excessive alias count/],
+    ["an unknown format", "workflows:\n  - name: a\n    input: { type: string, format: colour }\n", /workflows\[0\]\.input: not a valid JSON Schema: unknown format "colour" in schema at path/],
+    ["an unsupported dialect", "workflows:\n  - name: a\n    input: { $schema: 'http://json-schema.org/draft-04/schema#' }\n", /\$schema "http:\/\/json-schema\.org\/draft-04\/schema#" is not supported: use draft 2020-12 \(the default\) or draft-07/],
     [
       "a schema with a misspelt keyword",
       "workflows:\n  - name: a\n    input:\n      type: number\n      minimun: 1\n",
