@@ -29,7 +29,25 @@ const OPTIONS: Options = {
   allowUnionTypes: true,
   // JSON Schema patterns are ECMA-262 regexes; with the u flag, common escapes such as \- are refused.
   unicodeRegExp: false,
+  // A schema's $id is not registered in the shared instance, so two types' schemas never clash over one or
+  // reach into each other through $ref.
+  addUsedSchema: false,
 };
+
+/** One ajv per dialect, made on first use (each costs a few milliseconds with its formats). */
+const instances: { draft07?: Ajv; draft2020?: Ajv2020 } = {};
+
+function ajvFor(draft07: boolean): Ajv | Ajv2020 {
+  const made = draft07 ? (instances.draft07 ??= new Ajv(OPTIONS)) : (instances.draft2020 ??= new Ajv2020(OPTIONS));
+  if (!(made as { formatsAdded?: boolean }).formatsAdded) {
+    addFormatsModule.default(made);
+    (made as { formatsAdded?: boolean }).formatsAdded = true;
+  }
+  return made;
+}
+
+/** Compiled validators by schema, so a schema checked by the file loader is not compiled again. */
+const compiled = new WeakMap<object, Validator>();
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
@@ -37,17 +55,15 @@ const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
 /** At most this many violations are reported for one value; the first ones are the most useful. */
 const MAX_VIOLATIONS = 10;
 
-/**
- * Compiles a schema; throws with ajv's explanation when the schema itself is wrong. Each schema gets an ajv
- * of its own, so two types' schemas never clash over an `$id` or reach into each other through `$ref`.
- */
+/** Compiles a schema; throws with ajv's explanation when the schema itself is wrong. */
 export function compileSchema(schema: JsonSchema): Validator {
+  const cached = typeof schema === "object" ? compiled.get(schema) : undefined;
+  if (cached !== undefined) return cached;
   const dialect = typeof schema === "object" ? schema.$schema : undefined;
   if (dialect !== undefined && (typeof dialect !== "string" || !(DRAFT_07.test(dialect) || DRAFT_2020_12.test(dialect)))) {
     throw new Error(`$schema ${JSON.stringify(dialect)} is not supported: use draft 2020-12 (the default) or draft-07`);
   }
-  const ajv = typeof dialect === "string" && DRAFT_07.test(dialect) ? new Ajv(OPTIONS) : new Ajv2020(OPTIONS);
-  addFormatsModule.default(ajv);
+  const ajv = ajvFor(typeof dialect === "string" && DRAFT_07.test(dialect));
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema);
@@ -55,10 +71,12 @@ export function compileSchema(schema: JsonSchema): Validator {
     // In strict mode an unknown format stops compilation, though ajv's message says it is "ignored".
     throw new Error((err as Error).message.replace(/ ignored in schema at path/, " in schema at path"));
   }
-  return (value, root) => {
+  const validator: Validator = (value, root) => {
     if (validate(value)) return [];
     return (validate.errors ?? []).slice(0, MAX_VIOLATIONS).map((e) => toViolation(e, value, root));
   };
+  if (typeof schema === "object") compiled.set(schema, validator);
+  return validator;
 }
 
 function toViolation(error: ErrorObject, value: unknown, root: string): Violation {
