@@ -57,7 +57,7 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 describe("npm start (embedded default)", () => {
   // Two full start-ups (Temporal, a worker bundling its workflows, the API) on a busy 2-core machine.
   it("runs workflows, keeps them across a restart, and stops cleanly", { timeout: 180_000 }, async () => {
-    let flowgate = await startFlowgate(env);
+    let flowgate = await startFlowgate(env, { cwd: dataDir });
     const run = await fetch(`${flowgate.baseUrl}/workflows/v1/run`, {
       method: "POST",
       body: JSON.stringify({ workflow_type: "greet", input: { name: "Ada" } }),
@@ -71,7 +71,7 @@ describe("npm start (embedded default)", () => {
     );
     expect(await flowgate.stop()).toBe(0);
 
-    flowgate = await startFlowgate(env);
+    flowgate = await startFlowgate(env, { cwd: dataDir });
     const status = await json(await fetch(`${flowgate.baseUrl}/workflows/v1/status/survivor`));
     expect(status).toMatchObject({ run_id: started.run_id, status: "WORKFLOW_STATUS_RUNNING" });
     // Ready once the restarted worker polls again.
@@ -83,7 +83,7 @@ describe("npm start (embedded default)", () => {
 
   it("leaves nothing running even when killed outright", { timeout: 120_000 }, async () => {
     const devPort = Number(env.FLOWGATE_TEMPORAL_DEV_PORT);
-    const flowgate = await startFlowgate(env);
+    const flowgate = await startFlowgate(env, { cwd: dataDir });
     expect(await listening(devPort)).toBe(true);
     flowgate.process.kill("SIGKILL"); // no chance to clean up: the kernel stops its children
     await flowgate.exited;
@@ -101,7 +101,7 @@ describe("npm start (embedded default)", () => {
     const devPort = await freePort();
     await new Promise<void>((resolve) => blocker.listen(apiPort, "127.0.0.1", resolve));
     try {
-      const { code, output } = await runFlowgateToExit({ ...env, FLOWGATE_PORT: String(apiPort), FLOWGATE_TEMPORAL_DEV_PORT: String(devPort) });
+      const { code, output } = await runFlowgateToExit({ ...env, FLOWGATE_PORT: String(apiPort), FLOWGATE_TEMPORAL_DEV_PORT: String(devPort) }, dataDir);
       expect(code).toBe(1);
       expect(output).toContain(`flowgate: port ${apiPort} on 127.0.0.1 is taken (EADDRINUSE). Is Flowgate already running? Set FLOWGATE_PORT to another port.`);
       expect(output).not.toMatch(/started the Temporal dev server|started the worker process/);
@@ -114,18 +114,22 @@ describe("npm start (embedded default)", () => {
   it("refuses a bad workflow-types file before starting anything, naming the file and line", { timeout: 60_000 }, async () => {
     const file = path.join(dataDir, "types.yaml");
     await writeFile(file, "workflows:\n  - name: order\n    input: { type: object, requird: [id] }\n");
-    const { code, output } = await runFlowgateToExit({ ...env, FLOWGATE_WORKFLOWS_FILE: file });
+    const { code, output } = await runFlowgateToExit({ ...env, FLOWGATE_WORKFLOWS_FILE: file }, dataDir);
     expect(code).toBe(2);
-    expect(output).toContain(`flowgate: invalid configuration: ${file}:3:12: workflows[0].input: not a valid JSON Schema: strict mode: unknown keyword: "requird"`);
+    // Named as the user would: relative to the working folder it is in.
+    expect(output).toContain('flowgate: invalid configuration: types.yaml:3:12: workflows[0].input: not a valid JSON Schema: strict mode: unknown keyword: "requird"');
     expect(output).not.toMatch(/started the Temporal dev server/);
   });
 
   it("stops when a process manager stops `npm start` (SIGTERM reaches Flowgate)", { timeout: 60_000 }, async () => {
     // An unreachable cluster: the API starts (not ready) without Temporal, which keeps this quick.
     const port = await freePort();
+    const emptyTypes = path.join(dataDir, "no-types.yaml");
+    await writeFile(emptyTypes, "workflows: []\n");
     const npm = spawn("npm", ["start", "--silent"], {
       cwd: REPO_ROOT,
-      env: { ...env, FLOWGATE_PORT: String(port), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` },
+      // npm start runs in the Flowgate folder; a types file of the developer's there must not count here.
+      env: { ...env, FLOWGATE_PORT: String(port), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, FLOWGATE_WORKFLOWS_FILE: emptyTypes },
       stdio: "ignore",
     });
     const exited = new Promise<number | null>((resolve) => npm.once("exit", resolve));
