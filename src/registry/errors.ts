@@ -5,6 +5,11 @@ import { FieldPathElementSchema, ViolationsSchema, type FieldPathElement } from 
 import type { ErrorTable } from "../errors/index.js";
 import { formatPath, type Violation } from "./schema.js";
 
+/** "(registered: a, b)", the list every refusal of an unknown type ends with. */
+function registeredList(registered: readonly string[]): string {
+  return `(registered: ${registered.length > 0 ? registered.join(", ") : "none"})`;
+}
+
 /** A workflow type that cannot be registered (at start-up): a duplicate name, a schema that does not compile. */
 export class RegistrationError extends Error {
   override name = "RegistrationError";
@@ -20,7 +25,7 @@ export class UnknownWorkflowTypeError extends Error {
     readonly field = "workflow_type",
   ) {
     super(
-      `${field}: "${workflowType}" is not a registered workflow type (registered: ${registered.length > 0 ? registered.join(", ") : "none"})`,
+      `${field}: "${workflowType}" is not a registered workflow type ${registeredList(registered)}`,
     );
   }
 }
@@ -32,7 +37,7 @@ export class WorkflowTypeNotFoundError extends Error {
     readonly workflowType: string,
     readonly registered: readonly string[],
   ) {
-    super(`workflow type "${workflowType}" is not registered (registered: ${registered.length > 0 ? registered.join(", ") : "none"})`);
+    super(`workflow type "${workflowType}" is not registered ${registeredList(registered)}`);
   }
 }
 

@@ -10,7 +10,7 @@ import { LineCounter, parseDocument, type Document } from "yaml";
 import { parseDurationText } from "../config.js";
 import { defineWorkflowType, type HandlerDefinition, type IdReusePolicy, type JsonSchema, type WorkflowTypeDefinition } from "./definition.js";
 import { RegistrationError } from "./errors.js";
-import { compileSchema, formatPath } from "./schema.js";
+import { compileSchema, formatPath, pointerToPath } from "./schema.js";
 
 /** A workflow-types file that cannot be used; the message lists every problem found, one per line. */
 export class WorkflowsFileError extends RegistrationError {
@@ -189,7 +189,7 @@ function byPosition(a: string, b: string): number {
 
 /** One shape error as "file:line:col: path: problem". */
 function describeShapeError(error: ErrorObject, data: unknown, where: (steps: readonly Step[], options?: { key?: boolean }) => string): string {
-  const steps = pointerSteps(error.instancePath, data);
+  const steps = pointerToPath(error.instancePath, data);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "required":
@@ -208,19 +208,6 @@ function describeShapeError(error: ErrorObject, data: unknown, where: (steps: re
 function describeKeys(schema: unknown): string {
   const keys = Object.keys((schema as { properties?: object } | undefined)?.properties ?? {});
   return keys.length > 0 ? keys.join(", ") : "no keys";
-}
-
-function pointerSteps(pointer: string, data: unknown): Step[] {
-  if (pointer === "") return [];
-  const steps: Step[] = [];
-  let current = data;
-  for (const raw of pointer.slice(1).split("/")) {
-    const token = raw.replaceAll("~1", "/").replaceAll("~0", "~");
-    const step = Array.isArray(current) ? Number(token) : token;
-    steps.push(step);
-    current = (current as Record<string | number, unknown> | undefined)?.[step];
-  }
-  return steps;
 }
 
 /** Where in the text the value at `steps` starts, or its key (for a key that is itself the problem). */

@@ -97,7 +97,7 @@ function toViolation(error: ErrorObject, value: unknown, root: string): Violatio
 }
 
 /** A JSON Pointer into `value` as path steps: numbers for array items, strings for object keys. */
-function pointerToPath(pointer: string, value: unknown): (string | number)[] {
+export function pointerToPath(pointer: string, value: unknown): (string | number)[] {
   if (pointer === "") return [];
   const steps: (string | number)[] = [];
   let current: unknown = value;

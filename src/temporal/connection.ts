@@ -1,6 +1,7 @@
 import tls from "node:tls";
 import { Client, Connection, type ConnectionOptions } from "@temporalio/client";
 import type { TemporalConnectionConfig } from "../config.js";
+import { grpcStatusOf } from "./errors.js";
 
 /** Where and how to reach Temporal: an address and namespace, plus TLS and credentials for a secured cluster. */
 export type TemporalTarget = Pick<TemporalConnectionConfig, "address" | "namespace"> &
@@ -167,7 +168,7 @@ function splitAddress(address: string): { host: string; port: number } {
 function classify(err: unknown, target: TemporalTarget): TemporalCheck {
   const { code, details } = grpcStatusOf(err);
   // Never a credential in a message that gets logged: grpc-js quotes a malformed header with its value.
-  const text = (details ?? (err instanceof Error ? err.message : String(err))).replace(/\.+$/, "").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
+  const text = details.replace(/\.+$/, "").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
   const at = `Temporal at ${target.address}`;
   if (code === 16 || code === 7) {
     return {
@@ -181,14 +182,6 @@ function classify(err: unknown, target: TemporalTarget): TemporalCheck {
     return { ok: false, kind: "unreachable", message: `${at} has no namespace "${target.namespace}" (yet): ${text}. Check TEMPORAL_NAMESPACE` };
   }
   return { ok: false, kind: "unreachable", message: `${at} did not answer for namespace "${target.namespace}": ${text}` };
-}
-
-function grpcStatusOf(err: unknown): { code: number | undefined; details: string | undefined } {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const { code, details } = e as { code?: unknown; details?: unknown };
-    if (typeof code === "number") return { code, details: typeof details === "string" ? details : e.message };
-  }
-  return { code: undefined, details: undefined };
 }
 
 /**

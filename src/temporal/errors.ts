@@ -8,22 +8,23 @@ import {
 } from "@temporalio/client";
 import type { ErrorTable } from "../errors/index.js";
 
-/** gRPC status codes share their numbers with Connect codes; these are the ones Temporal sends. */
-function grpcCodeOf(err: unknown): number | undefined {
+/**
+ * The gRPC status of a Temporal failure, found along its cause chain (the SDK wraps grpc-js errors): the
+ * code (gRPC codes share their numbers with Connect codes) and the server's details, else the message.
+ */
+export function grpcStatusOf(err: unknown): { code: number | undefined; details: string } {
+  let code: number | undefined;
+  let details: string | undefined;
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "number" && code >= 1 && code <= 16) return code;
+    const found = e as { code?: unknown; details?: unknown };
+    if (code === undefined && typeof found.code === "number" && found.code >= 1 && found.code <= 16) code = found.code;
+    if (details === undefined && typeof found.details === "string" && found.details !== "") details = found.details;
   }
-  return undefined;
+  return { code, details: details ?? (err instanceof Error ? err.message : String(err)) };
 }
 
-function grpcDetailsOf(err: unknown): string {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const details = (e as { details?: unknown }).details;
-    if (typeof details === "string" && details !== "") return details;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
+const grpcCodeOf = (err: unknown) => grpcStatusOf(err).code;
+const grpcDetailsOf = (err: unknown) => grpcStatusOf(err).details;
 
 const CLIENT_FACING_CODES: ReadonlySet<Code> = new Set([
   Code.Canceled,
