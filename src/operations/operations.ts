@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { WorkflowRegistry, WorkflowTypeDefinition } from "../registry/index.js";
+import { withTimeLimit, type CallBound } from "./bound.js";
 import { isOpen, type RunDescription, type RunOutcome, type RunRef, type StartSpec, type WorkflowEngine } from "./engine.js";
 import { RequestIdConflictError, RunClosedError, RunDeadlineError, WorkflowAlreadyStartedError } from "./errors.js";
 
@@ -33,6 +34,9 @@ export interface OperationsOptions {
 
 /** Memo key that records the request_id a run was started for, so a retried start can recognise it. */
 const REQUEST_ID_MEMO = "flowgate.request_id";
+
+/** How many earlier runs of a workflow id a retried start looks through for the run its request_id made. */
+const EARLIER_RUNS_SEARCHED = 1000;
 
 const DEFAULT_STOP_REASON = "stopped through Flowgate";
 
@@ -65,6 +69,7 @@ export class WorkflowOperations {
       taskQueue: req.taskQueue || this.taskQueueOf(type),
       args: argsOf(type, req.input),
       memo: req.requestId !== "" ? { [REQUEST_ID_MEMO]: req.requestId } : undefined,
+      requestId: req.requestId !== "" ? req.requestId : undefined,
       // A derived id may never be reused: even two retries racing each other then start one run.
       idReusePolicy: derivedId ? "REJECT_DUPLICATE" : type.defaults.idReusePolicy,
       executionTimeoutMs: type.defaults.executionTimeoutMs,
@@ -74,72 +79,79 @@ export class WorkflowOperations {
   }
 
   /**
-   * Starts a run. With a request id the start is idempotent: the id is kept in the run's memo, and a start
-   * whose workflow id already holds a run with the same request id returns that run, open or closed,
-   * instead of starting another.
+   * Starts a run. With a request id the start is idempotent, open run or closed:
+   * - concurrent and repeated starts race inside Temporal, which keys the start on the request id
+   *   (StartWorkflowExecution's own `request_id`): they make one run and all answer with it;
+   * - a retry that comes after another request id started a newer run on the same workflow id finds its own
+   *   run among the earlier ones (kept in the run's memo; looked up in Temporal's visibility store, which
+   *   lags writes by up to a second on a cluster with Elasticsearch) instead of starting a third.
    */
-  async start(req: StartRequest, signal: AbortSignal): Promise<RunRef> {
+  async start(req: StartRequest, bound: CallBound): Promise<RunRef> {
     const spec = this.prepareStart(req);
     const { workflowId } = spec;
     if (req.requestId !== "") {
-      const earlier = await this.runStartedFor(workflowId, req.requestId, signal);
+      const earlier = await this.runStartedFor(workflowId, req.requestId, bound);
       if (earlier !== undefined) return earlier;
     }
     try {
-      return await this.engine.start(spec, signal);
+      return await this.engine.start(spec, bound);
     } catch (err) {
       if (req.requestId === "" || !(err instanceof WorkflowAlreadyStartedError)) throw err;
-      // A retry racing the first attempt: the run it started is there now.
-      const earlier = await this.runStartedFor(workflowId, req.requestId, signal);
-      if (earlier !== undefined) return earlier;
       throw new RequestIdConflictError(workflowId, err);
     }
   }
 
   /**
    * Starts a run and waits for its final outcome, following continue-as-new and retries. The wait is bounded
-   * by `signal` (the call's deadline) or, when the call set none, by the server's run timeout. At the bound
-   * the workflow keeps running; the error names it.
+   * by the call's deadline or, when the call set none, by the server's run timeout. At the bound the workflow
+   * keeps running; the error names it.
    */
-  async run(req: StartRequest, signal: AbortSignal, callHasDeadline: boolean): Promise<RunOutcome> {
-    const bounded = callHasDeadline ? signal : AbortSignal.any([signal, AbortSignal.timeout(this.options.runTimeoutMs)]);
+  async run(req: StartRequest, bound: CallBound): Promise<RunOutcome> {
+    const limited = bound.deadline === undefined ? withTimeLimit(bound, this.options.runTimeoutMs) : undefined;
+    const within = limited ?? bound;
     let run: RunRef | undefined;
     try {
-      run = await this.start(req, bounded);
-      return await this.engine.awaitOutcome(run, true, bounded);
+      run = await this.start(req, within);
+      return await this.engine.awaitOutcome(run, true, within);
     } catch (err) {
-      // Out of time (or the client went away: the error mapping then reports that instead).
-      if (!bounded.aborted) throw err;
-      throw new RunDeadlineError(run, err);
+      // The client went away or the server shuts down: the error mapping reports that.
+      if (bound.signal.aborted) throw err;
+      // Out of time: the call's deadline, or the server's own bound.
+      if (limited?.expired || (bound.deadline !== undefined && Date.now() >= bound.deadline)) throw new RunDeadlineError(run, err);
+      throw err;
+    } finally {
+      limited?.dispose();
     }
   }
 
-  status(ref: RunRef, signal: AbortSignal): Promise<RunDescription> {
-    return this.engine.describe(ref, signal);
+  status(ref: RunRef, bound: CallBound): Promise<RunDescription> {
+    return this.engine.describe(ref, bound);
   }
 
   /**
    * The outcome of a run. An open run is waited on for up to `waitMs` (0: not at all); the call's own
-   * signal still bounds the wait, and its abort propagates as the caller's error. Without a run id the
+   * bound still applies, and its abort or deadline propagates as the caller's error. Without a run id the
    * latest run is meant, and the wait follows it through continue-as-new and retries to the final run.
    */
-  async result(ref: RunRef, waitMs: number, signal: AbortSignal): Promise<RunOutcome> {
+  async result(ref: RunRef, waitMs: number, bound: CallBound): Promise<RunOutcome> {
     // Resolve the run first, so the answer names the run it speaks of even when the request named none.
-    const description = await this.engine.describe(ref, signal);
+    const description = await this.engine.describe(ref, bound);
     const run: RunRef = { workflowId: description.workflowId, runId: description.runId };
-    if (!isOpen(description.status)) return this.closedOutcome(run, description, signal);
+    if (!isOpen(description.status)) return this.closedOutcome(run, description, bound);
     if (waitMs <= 0) return { ...run, status: description.status, outcome: undefined };
 
     const follow = ref.runId === "";
-    const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(waitMs)]);
+    const wait = withTimeLimit(bound, waitMs);
     try {
-      return await this.engine.awaitOutcome(run, follow, waitSignal);
+      return await this.engine.awaitOutcome(run, follow, wait);
     } catch (err) {
-      if (signal.aborted || !waitSignal.aborted) throw err;
+      if (!wait.expired) throw err;
       // The wait ran out before the run closed: answer with the status it has now.
-      const now = await this.engine.describe(follow ? { workflowId: run.workflowId, runId: "" } : run, signal);
+      const now = await this.engine.describe(follow ? { workflowId: run.workflowId, runId: "" } : run, bound);
       const current: RunRef = { workflowId: now.workflowId, runId: now.runId };
-      return isOpen(now.status) ? { ...current, status: now.status, outcome: undefined } : this.closedOutcome(current, now, signal);
+      return isOpen(now.status) ? { ...current, status: now.status, outcome: undefined } : this.closedOutcome(current, now, bound);
+    } finally {
+      wait.dispose();
     }
   }
 
@@ -147,27 +159,37 @@ export class WorkflowOperations {
    * Cancels or terminates a run. The run is resolved first, so a run that already closed is refused (Temporal
    * would accept a repeated cancel request silently) and the answer names the run that was stopped.
    */
-  async stop(req: StopRequest, signal: AbortSignal): Promise<RunRef> {
-    const current = await this.engine.describe(req, signal);
+  async stop(req: StopRequest, bound: CallBound): Promise<RunRef> {
+    const current = await this.engine.describe(req, bound);
     const run: RunRef = { workflowId: current.workflowId, runId: current.runId };
     if (!isOpen(current.status)) throw new RunClosedError(run.workflowId, run.runId, current.status);
     const reason = req.reason !== "" ? req.reason : DEFAULT_STOP_REASON;
-    if (req.terminate) await this.engine.terminate(run, reason, signal);
-    else await this.engine.cancel(run, reason, signal);
+    if (req.terminate) await this.engine.terminate(run, reason, bound);
+    else await this.engine.cancel(run, reason, bound);
     return run;
   }
 
-  /** The run of `workflowId` that `requestId` started, if its latest run is that one. */
-  private async runStartedFor(workflowId: string, requestId: string, signal: AbortSignal): Promise<RunRef | undefined> {
-    const latest = await this.engine.findLatest(workflowId, signal);
-    return latest?.memo[REQUEST_ID_MEMO] === requestId ? { workflowId, runId: latest.runId } : undefined;
+  /**
+   * The run of `workflowId` that `requestId` started, if any. The latest run is asked first (one cheap call);
+   * only when it is closed and was started for another request id are the earlier runs searched.
+   */
+  private async runStartedFor(workflowId: string, requestId: string, bound: CallBound): Promise<RunRef | undefined> {
+    const latest = await this.engine.findLatest(workflowId, bound);
+    if (latest === undefined) return undefined;
+    if (latest.memo[REQUEST_ID_MEMO] === requestId) return { workflowId, runId: latest.runId };
+    // An open run started for another request (or none): Temporal refuses the start.
+    if (isOpen(latest.status)) return undefined;
+    for await (const earlier of this.engine.listRuns(workflowId, EARLIER_RUNS_SEARCHED, bound)) {
+      if (earlier.memo[REQUEST_ID_MEMO] === requestId) return { workflowId, runId: earlier.runId };
+    }
+    return undefined;
   }
 
   /** The outcome of a run known to be closed. */
-  private async closedOutcome(run: RunRef, description: RunDescription, signal: AbortSignal): Promise<RunOutcome> {
+  private async closedOutcome(run: RunRef, description: RunDescription, bound: CallBound): Promise<RunOutcome> {
     const { status } = description;
     if (status === "CONTINUED_AS_NEW" || status === "UNSPECIFIED") return { ...run, status, outcome: undefined };
-    return this.engine.awaitOutcome(run, false, signal);
+    return this.engine.awaitOutcome(run, false, bound);
   }
 }
 

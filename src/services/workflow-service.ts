@@ -2,7 +2,7 @@
 // the registry (JSON Schemas), enforced before Temporal is called; errors are mapped by the error interceptor.
 import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { durationFromMs, durationMs, timestampFromDate, ValueSchema, type Duration, type Value } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   WorkflowArgs,
   WorkflowFailureSchema,
@@ -14,21 +14,21 @@ import {
   type WorkflowType,
 } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import type { RunWorkflowRequest, StartWorkflowRequest, WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
-import type { FailureInfo, RunOutcome, StartRequest, WorkflowOperations, WorkflowStatusName } from "../operations/index.js";
+import { callBound, type CallBound, type FailureInfo, type RunOutcome, type StartRequest, type WorkflowOperations, type WorkflowStatusName } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 
 export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
   return {
     async startWorkflow(req, ctx) {
-      return operations.start(startRequest(req), ctx.signal);
+      return operations.start(startRequest(req), boundOf(ctx));
     },
 
     async runWorkflow(req, ctx) {
-      return outcomeToProto(await operations.run(startRequest(req), ctx.signal, ctx.timeoutMs() !== undefined));
+      return outcomeToProto(await operations.run(startRequest(req), boundOf(ctx)));
     },
 
     async getWorkflowStatus(req, ctx) {
-      const d = await operations.status({ workflowId: req.workflowId, runId: req.runId }, ctx.signal);
+      const d = await operations.status({ workflowId: req.workflowId, runId: req.runId }, boundOf(ctx));
       return {
         workflowId: d.workflowId,
         runId: d.runId,
@@ -42,14 +42,14 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
     },
 
     async getWorkflowResult(req, ctx) {
-      const outcome = await operations.result({ workflowId: req.workflowId, runId: req.runId }, waitMs(req.wait), ctx.signal);
+      const outcome = await operations.result({ workflowId: req.workflowId, runId: req.runId }, waitMs(req.wait), boundOf(ctx));
       return outcomeToProto(outcome);
     },
 
     async stopWorkflow(req, ctx) {
       return operations.stop(
         { workflowId: req.workflowId, runId: req.runId, terminate: req.terminate, reason: req.reason },
-        ctx.signal,
+        boundOf(ctx),
       );
     },
 
@@ -62,6 +62,11 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
       return { workflowType: typeToProto(operations.registry.get(req.name), operations) };
     },
   };
+}
+
+/** The call's signal and deadline (grpc-timeout, connect-timeout-ms), which Temporal's calls inherit. */
+function boundOf(ctx: HandlerContext): CallBound {
+  return callBound(ctx.signal, ctx.timeoutMs());
 }
 
 function typeToProto(t: WorkflowTypeDefinition, operations: WorkflowOperations): WorkflowType {
@@ -104,7 +109,7 @@ function startRequest(req: StartWorkflowRequest | RunWorkflowRequest): StartRequ
     workflowType: req.workflowType,
     workflowId: req.workflowId,
     taskQueue: req.taskQueue,
-    input: req.input === undefined ? undefined : valueToJson(req.input),
+    input: req.input === undefined ? undefined : valueToJson(req.input, "input"),
     requestId: req.requestId,
   };
 }
@@ -113,8 +118,39 @@ function waitMs(wait: Duration | undefined): number {
   return wait === undefined ? 0 : Number(durationMs(wait));
 }
 
-function valueToJson(value: Value): JsonValue {
+/**
+ * A client's google.protobuf.Value as JSON. A binary client can send what JSON cannot hold (NaN, Infinity,
+ * a Value with no kind); that is the client's mistake, named with its path, not a server failure.
+ */
+function valueToJson(value: Value, field: string): JsonValue {
+  const problem = unrepresentable(value, field);
+  if (problem !== undefined) throw new ConnectError(problem, Code.InvalidArgument);
   return toJson(ValueSchema, value);
+}
+
+/** Where `value` holds something JSON cannot, in words; undefined when it is all JSON. */
+function unrepresentable(value: Value, path: string): string | undefined {
+  const { kind } = value;
+  switch (kind.case) {
+    case undefined:
+      return `${path}: a google.protobuf.Value with no kind set is not a JSON value`;
+    case "numberValue":
+      return Number.isFinite(kind.value) ? undefined : `${path}: ${kind.value} is not a JSON number (numbers must be finite)`;
+    case "listValue":
+      for (const [i, item] of kind.value.values.entries()) {
+        const problem = unrepresentable(item, `${path}[${i}]`);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    case "structValue":
+      for (const [key, item] of Object.entries(kind.value.fields)) {
+        const problem = unrepresentable(item, `${path}.${key}`);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 function outcomeToProto(o: RunOutcome) {

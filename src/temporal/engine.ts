@@ -7,17 +7,22 @@ import {
   WorkflowNotFoundError,
   type WorkflowExecutionDescription,
 } from "@temporalio/client";
+import { encodeWorkflowIdReusePolicy, type Payload } from "@temporalio/common";
+import { msOptionalToTs } from "@temporalio/common/lib/time.js";
 // A CommonJS module: its namespace is only reachable as the default export under Node ESM.
 import protos from "@temporalio/proto";
 import {
   WorkflowAlreadyStartedError,
+  type CallBound,
   type RunDescription,
   type RunOutcome,
   type RunRef,
+  type RunSummary,
   type StartSpec,
   type WorkflowEngine,
 } from "../operations/index.js";
 import type { TemporalClient } from "./connection.js";
+import { grpcStatusOf } from "./errors.js";
 import { statusOfFailure, toFailureInfo } from "./failures.js";
 
 /** A poller seen within this long counts as polling (Temporal keeps pollers listed for a few minutes). */
@@ -26,42 +31,81 @@ const POLLER_FRESH_MS = 70_000;
 export class TemporalEngine implements WorkflowEngine {
   constructor(private readonly temporal: TemporalClient) {}
 
-  async start(spec: StartSpec, signal: AbortSignal): Promise<{ workflowId: string; runId: string }> {
+  /**
+   * StartWorkflowExecution itself rather than the SDK's `workflow.start()`, for its `request_id`: Temporal
+   * keys a start on it, so retries of one request make one run however they race. (The SDK sets a fresh
+   * one per call and has no public option for it.) It also skips the handle the SDK would build.
+   */
+  async start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }> {
+    const { client, namespace } = this.temporal;
+    const converter = client.options.loadedDataConverter.payloadConverter;
+    const toPayload = (value: unknown): Payload => converter.toPayload(value);
     try {
-      const handle = await this.within(signal, () =>
-        this.temporal.client.workflow.start(spec.workflowType, {
+      const res = await this.within(bound, () =>
+        client.workflowService.startWorkflowExecution({
+          namespace,
+          identity: client.options.identity,
+          requestId: spec.requestId ?? randomUUID(),
           workflowId: spec.workflowId,
-          taskQueue: spec.taskQueue,
-          args: [...spec.args],
-          memo: spec.memo === undefined ? undefined : { ...spec.memo },
-          workflowIdReusePolicy: spec.idReusePolicy,
-          workflowExecutionTimeout: spec.executionTimeoutMs,
-          workflowRunTimeout: spec.runTimeoutMs,
-          workflowTaskTimeout: spec.taskTimeoutMs,
+          workflowType: { name: spec.workflowType },
+          taskQueue: { kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL, name: spec.taskQueue },
+          input: { payloads: spec.args.map(toPayload) },
+          memo: spec.memo === undefined ? undefined : { fields: mapValues(spec.memo, toPayload) },
+          workflowIdReusePolicy: encodeWorkflowIdReusePolicy(spec.idReusePolicy),
+          workflowExecutionTimeout: msOptionalToTs(spec.executionTimeoutMs),
+          workflowRunTimeout: msOptionalToTs(spec.runTimeoutMs),
+          workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
         }),
       );
-      return { workflowId: spec.workflowId, runId: handle.firstExecutionRunId };
+      return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new WorkflowAlreadyStartedError(spec.workflowId, err);
+      if (err instanceof WorkflowExecutionAlreadyStartedError || grpcStatusOf(err).code === ALREADY_EXISTS) {
+        throw new WorkflowAlreadyStartedError(spec.workflowId, err);
+      }
       throw err;
     }
   }
 
-  async describe(ref: RunRef, signal: AbortSignal): Promise<RunDescription> {
-    return this.within(signal, async () => toRunDescription(await this.handle(ref).describe()));
+  async describe(ref: RunRef, bound: CallBound): Promise<RunDescription> {
+    return this.within(bound, async () => toRunDescription(await this.handle(ref).describe()));
   }
 
-  async findLatest(workflowId: string, signal: AbortSignal): Promise<RunDescription | undefined> {
+  async findLatest(workflowId: string, bound: CallBound): Promise<RunDescription | undefined> {
     try {
-      return await this.describe({ workflowId, runId: "" }, signal);
+      return await this.describe({ workflowId, runId: "" }, bound);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
   }
 
-  async awaitOutcome(run: RunRef, follow: boolean, signal: AbortSignal): Promise<RunOutcome> {
-    return this.within(signal, async () => {
+  async *listRuns(workflowId: string, limit: number, bound: CallBound): AsyncIterable<RunSummary> {
+    const query = `WorkflowId = "${workflowId.replace(/[\\"]/g, "\\$&")}"`;
+    let nextPageToken: Uint8Array | undefined;
+    let seen = 0;
+    do {
+      const page = await this.within(bound, () =>
+        this.temporal.client.workflowService.listWorkflowExecutions({
+          namespace: this.temporal.namespace,
+          query,
+          pageSize: Math.min(100, limit - seen),
+          nextPageToken,
+        }),
+      );
+      for (const info of page.executions ?? []) {
+        if (seen++ >= limit) return;
+        yield {
+          runId: info.execution?.runId ?? "",
+          status: statusName(info.status),
+          memo: this.decodeMemo(info.memo?.fields),
+        };
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken !== undefined && seen < limit);
+  }
+
+  async awaitOutcome(run: RunRef, follow: boolean, bound: CallBound): Promise<RunOutcome> {
+    return this.within(bound, async () => {
       const workflow = this.temporal.client.workflow;
       const handle = workflow.getHandle(run.workflowId, run.runId || undefined, { followRuns: follow });
       const finalRun = async (): Promise<RunRef> =>
@@ -82,9 +126,9 @@ export class TemporalEngine implements WorkflowEngine {
     });
   }
 
-  async cancel(run: RunRef, reason: string, signal: AbortSignal): Promise<void> {
+  async cancel(run: RunRef, reason: string, bound: CallBound): Promise<void> {
     // The SDK's handle.cancel() cannot carry a reason; the service call can.
-    await this.within(signal, () =>
+    await this.within(bound, () =>
       this.temporal.client.workflowService.requestCancelWorkflowExecution({
         namespace: this.temporal.namespace,
         workflowExecution: { workflowId: run.workflowId, runId: run.runId },
@@ -95,8 +139,8 @@ export class TemporalEngine implements WorkflowEngine {
     );
   }
 
-  async terminate(run: RunRef, reason: string, signal: AbortSignal): Promise<void> {
-    await this.within(signal, () => this.handle(run).terminate(reason));
+  async terminate(run: RunRef, reason: string, bound: CallBound): Promise<void> {
+    await this.within(bound, () => this.handle(run).terminate(reason));
   }
 
   async ready(timeoutMs: number): Promise<boolean> {
@@ -129,13 +173,36 @@ export class TemporalEngine implements WorkflowEngine {
     }
   }
 
-  private within<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    return this.temporal.connection.withAbortSignal(signal, fn);
+  /**
+   * Runs `fn`'s Temporal calls under the bound: cancelled when its signal aborts, and with its deadline as
+   * their gRPC deadline, which also bounds the SDK's retries while Temporal is unreachable.
+   */
+  private within<T>(bound: CallBound, fn: () => Promise<T>): Promise<T> {
+    const { connection } = this.temporal;
+    const { deadline } = bound;
+    return connection.withAbortSignal(bound.signal, deadline === undefined ? fn : () => connection.withDeadline(deadline, fn));
+  }
+
+  private decodeMemo(fields: Record<string, protos.temporal.api.common.v1.IPayload> | null | undefined): Record<string, unknown> {
+    const converter = this.temporal.client.options.loadedDataConverter.payloadConverter;
+    return mapValues(fields ?? {}, (payload) => converter.fromPayload(payload));
   }
 
   private handle(ref: RunRef) {
     return this.temporal.client.workflow.getHandle(ref.workflowId, ref.runId || undefined, { followRuns: false });
   }
+}
+
+const ALREADY_EXISTS = 6;
+
+function mapValues<T, U>(record: Readonly<Record<string, T>>, fn: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fn(value)]));
+}
+
+function statusName(status: protos.temporal.api.enums.v1.WorkflowExecutionStatus | null | undefined): RunSummary["status"] {
+  const name = protos.temporal.api.enums.v1.WorkflowExecutionStatus[status ?? 0] ?? "WORKFLOW_EXECUTION_STATUS_UNSPECIFIED";
+  const short = name.replace("WORKFLOW_EXECUTION_STATUS_", "");
+  return short === "CANCELED" || short === "CANCELLED" ? "CANCELED" : (short as RunSummary["status"]);
 }
 
 function toRunDescription(d: WorkflowExecutionDescription): RunDescription {

@@ -14,3 +14,19 @@ export async function historyOf(workflowId: string, runId?: string) {
     await connection.close();
   }
 }
+
+/**
+ * The run ids a workflow id holds, newest first, as Temporal's visibility lists them (immediate on the dev
+ * server's SQLite store).
+ */
+export async function runIdsOf(workflowId: string): Promise<string[]> {
+  const connection = await Connection.connect({ address: inject("temporalAddress") });
+  try {
+    const client = new Client({ connection, namespace: TEST_NAMESPACE });
+    const runIds: string[] = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runIds.push(run.runId);
+    return runIds;
+  } finally {
+    await connection.close();
+  }
+}

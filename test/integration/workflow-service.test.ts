@@ -10,7 +10,7 @@ import { HTTP_STATUS_BY_CODE } from "../../src/server/errors.js";
 import { TEST_TASK_QUEUE } from "../helpers/constants.js";
 import { callError, isRestError, PROTOCOLS, workflowClient } from "../helpers/protocols.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { historyOf } from "../helpers/temporal.js";
+import { historyOf, runIdsOf } from "../helpers/temporal.js";
 import { REPO_ROOT } from "../helpers/tools.js";
 
 let server: TestServer;
@@ -193,6 +193,36 @@ describe.each(PROTOCOLS)("WorkflowService over %s", (protocol) => {
     // A different request under the same id is a new run, as Temporal's default reuse policy allows.
     const next = await client().startWorkflow({ workflowType: "greet", workflowId, input: json({ name: "B" }), requestId: "r-2" });
     expect(next.runId).not.toBe(first.runId);
+  });
+
+  it("makes one run from concurrent retries of one request_id, even when the run closes at once", async () => {
+    // Twenty callers retry the same start within 100 ms while the first run completes in milliseconds, so
+    // some retries arrive before the run exists, some while it runs and some after it closed: a
+    // check-then-start raced here (2-6 runs in half the trials before Temporal's own request_id keyed it).
+    for (let trial = 0; trial < 2; trial++) {
+      const workflowId = `concurrent-${protocol}-${randomUUID()}`;
+      const starts = await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          await new Promise((resolve) => setTimeout(resolve, (i * 5) % 100));
+          return client().startWorkflow({ workflowType: "greet", workflowId, input: json({ name: "A" }), requestId: "r-1" });
+        }),
+      );
+      const runIds = new Set(starts.map((s) => s.runId));
+      expect(runIds.size, `trial ${trial}: every caller gets the one run`).toBe(1);
+      await client().getWorkflowResult({ workflowId, wait: wait(20_000) });
+      expect(await runIdsOf(workflowId), `trial ${trial}: runs in Temporal`).toEqual([...runIds]);
+    }
+  });
+
+  it("finds a request_id's run among earlier runs when another request started a newer one", async () => {
+    const workflowId = `earlier-${protocol}-${randomUUID()}`;
+    const r1 = await client().runWorkflow({ workflowType: "greet", workflowId, input: json({ name: "A" }), requestId: "r-1" });
+    const r2 = await client().runWorkflow({ workflowType: "greet", workflowId, input: json({ name: "B" }), requestId: "r-2" });
+    expect(r2.runId).not.toBe(r1.runId);
+    // A late retry of the first request: it started r1's run, not a third one.
+    const retry = await client().startWorkflow({ workflowType: "greet", workflowId, input: json({ name: "A" }), requestId: "r-1" });
+    expect(retry.runId).toBe(r1.runId);
+    expect(await runIdsOf(workflowId)).toEqual([r2.runId, r1.runId]);
   });
 
   it("refuses a second run under an open workflow id", async () => {
