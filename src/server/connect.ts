@@ -9,7 +9,8 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import * as protoConnect from "@connectrpc/connect/protocol-connect";
 import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { restError } from "./errors.js";
 
 export interface ConnectRoutesOptions {
   readonly handlers: readonly UniversalHandler[];
@@ -36,7 +37,9 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
     scope.addContentTypeParser(type, noop);
   }
   for (const handler of options.handlers) {
+    const bidi = handler.method.methodKind === "bidi_streaming";
     scope.all(handler.requestPath, async (req, reply) => {
+      if (bidi && req.raw.httpVersionMajor === 1) return refuseBidiOverHttp1(req, reply, handler.method.name);
       try {
         const response = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as JsonValue | undefined, options.contextValues(req)));
         // Headers set on the reply (by hooks) live on the reply until send; the raw response is written here.
@@ -51,4 +54,39 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
       }
     });
   }
+}
+
+/**
+ * A bidirectional stream called over HTTP/1.1, which cannot carry one. connect-node answers that with a bare
+ * HTTP 505; this answers in the caller's own protocol, with FailedPrecondition and what to do instead.
+ */
+function refuseBidiOverHttp1(req: FastifyRequest, reply: FastifyReply, methodName: string): FastifyReply {
+  const message = `${methodName} is a bidirectional stream, which needs HTTP/2: call it over h2c or TLS (grpcurl does)`;
+  const contentType = req.headers["content-type"] ?? "";
+  if (protoConnect.contentTypeRegExp.test(contentType)) {
+    // Connect streaming: HTTP 200 and an end-of-stream message carrying the error.
+    const end = Buffer.from(JSON.stringify({ error: { code: "failed_precondition", message } }));
+    const frame = Buffer.alloc(5 + end.length);
+    frame.writeUInt8(0b10, 0);
+    frame.writeUInt32BE(end.length, 1);
+    end.copy(frame, 5);
+    return reply.code(200).header("content-type", contentType).send(frame);
+  }
+  if (protoGrpcWeb.contentTypeRegExp.test(contentType)) {
+    // gRPC-Web: HTTP 200 and a trailers frame.
+    const trailers = Buffer.from(`grpc-status: ${Code.FailedPrecondition}\r\ngrpc-message: ${encodeURIComponent(message)}\r\n`);
+    const frame = Buffer.alloc(5 + trailers.length);
+    frame.writeUInt8(0x80, 0);
+    frame.writeUInt32BE(trailers.length, 1);
+    trailers.copy(frame, 5);
+    return reply.code(200).header("content-type", contentType).send(frame);
+  }
+  // gRPC (HTTP/2 only by definition) and anything else: a trailers-only answer, readable as plain HTTP too.
+  const { status, body } = restError(new ConnectError(message, Code.FailedPrecondition));
+  return reply
+    .code(protoGrpc.contentTypeRegExp.test(contentType) ? 200 : status)
+    .header("grpc-status", String(Code.FailedPrecondition))
+    .header("grpc-message", encodeURIComponent(message))
+    .type("application/json")
+    .send(body);
 }

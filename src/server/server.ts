@@ -66,6 +66,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     return reply.code(status).type("application/json").send(body);
   });
   app.setNotFoundHandler(answerNoRoute);
+  // Connect and REST build the request's URL from its authority: one that is no URL authority at all
+  // ("a b", "[::1") is the client's mistake, answered here before it can fail deeper as a server error.
+  app.addHook("onRequest", (req, reply, done) => {
+    const authority = req.headers[":authority"] ?? req.headers.host;
+    if (authority === undefined || URL.canParse(`http://${String(authority)}`)) return done();
+    const { status, body } = restError(new ConnectError(`the Host header ${JSON.stringify(authority)} is not a valid authority (host[:port])`, Code.InvalidArgument));
+    void reply.code(status).type("application/json").send(body);
+  });
 
   const shutdown = new AbortController();
   app.addHook("preClose", (done) => {

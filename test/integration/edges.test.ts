@@ -1,8 +1,12 @@
 // A client's mistakes at the edge of each protocol: never a 500, always the right code and a message that
 // names the problem, and the server keeps serving afterwards.
 import http2 from "node:http2";
-import { Code, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import net from "node:net";
+import { create } from "@bufbuild/protobuf";
+import { ListValueSchema, ValueSchema } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -184,6 +188,58 @@ describe("gRPC edges", () => {
   it("still serves after all of the above", async () => {
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
     expect((await health.check({})).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+});
+
+/** One HTTP/1.1 request written as is (fetch would refuse a bad Host); the status line and the body. */
+function rawRequest(text: string): Promise<{ statusLine: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(server.hostPort.split(":")[1]), "127.0.0.1", () => socket.end(text));
+    let out = "";
+    socket.on("data", (d: Buffer) => (out += d.toString("latin1")));
+    socket.on("error", reject);
+    socket.on("close", () => resolve({ statusLine: out.split("\r\n")[0]!, body: out.slice(out.indexOf("\r\n\r\n") + 4) }));
+  });
+}
+
+describe("client mistakes are never a server error", () => {
+  it.each(["exa mple", "[::1", "a:b:c", "%%"])("refuses the Host header %j with 400 invalid_argument on REST and Connect", async (host) => {
+    const rest = await rawRequest(`GET /workflows/v1/status/x/y HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect(rest.statusLine).toBe("HTTP/1.1 400 Bad Request");
+    expect(JSON.parse(rest.body)).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/Host header .* is not a valid authority/) });
+    const connect = await rawRequest(
+      `POST /grpc.health.v1.Health/Check HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    );
+    expect(connect.statusLine).toBe("HTTP/1.1 400 Bad Request");
+    expect(JSON.parse(connect.body)).toMatchObject({ code: "invalid_argument" });
+  });
+
+  it.each([
+    ["NaN", create(ValueSchema, { kind: { case: "numberValue", value: Number.NaN } }), /^input: NaN is not a JSON number/],
+    [
+      "Infinity inside a list",
+      create(ValueSchema, { kind: { case: "listValue", value: create(ListValueSchema, { values: [create(ValueSchema, { kind: { case: "numberValue", value: Infinity } })] }) } }),
+      /^input\[0\]: Infinity is not a JSON number/,
+    ],
+    ["a Value with no kind", create(ValueSchema), /^input: a google.protobuf.Value with no kind set/],
+  ])("refuses %s in a binary input with invalid_argument, naming where", async (_name, input, message) => {
+    for (const transport of [createGrpcTransport({ baseUrl: server.baseUrl }), createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", useBinaryFormat: true })]) {
+      const err = await createClient(WorkflowService, transport)
+        .startWorkflow({ workflowType: "greet", input })
+        .then(() => undefined, (e: unknown) => ConnectError.from(e));
+      expect(err?.code, err?.rawMessage).toBe(Code.InvalidArgument);
+      expect(err?.rawMessage).toMatch(message);
+    }
+  });
+
+  it("answers the reflection stream over HTTP/1.1 in the caller's protocol, not with 505", async () => {
+    const path = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+    const connect = await rawRequest(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    expect(connect.statusLine).toBe("HTTP/1.1 200 OK");
+    expect(connect.body).toMatch(/"code":"failed_precondition","message":"ServerReflectionInfo is a bidirectional stream, which needs HTTP\/2/);
+    const grpcWeb = await rawRequest(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web+proto\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    expect(grpcWeb.statusLine).toBe("HTTP/1.1 200 OK");
+    expect(grpcWeb.body).toMatch(/grpc-status: 9\r\n/);
   });
 });
 
