@@ -58,6 +58,12 @@ export function createErrorMapper(tables: readonly ErrorTable[]): ErrorMapper {
   };
 }
 
+/**
+ * 5xx codes that are not the server's fault: Temporal unavailable, a deadline the client chose running out.
+ * They are logged at info with their reason, not at error with a stack.
+ */
+const OPERATIONAL_CODES: ReadonlySet<Code> = new Set([Code.Unavailable, Code.DeadlineExceeded]);
+
 /** The outermost interceptor: maps every failure once, and logs the ones that are the server's fault. */
 export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
   return (next) => async (req) => {
@@ -67,7 +73,7 @@ export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
       const connectErr = mapper.toConnectError(err, req.signal);
       const log = req.contextValues.get(kLogger);
       const procedure = `${req.service.typeName}/${req.method.name}`;
-      if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && connectErr.code !== Code.Unavailable) {
+      if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && !OPERATIONAL_CODES.has(connectErr.code)) {
         log?.error({ err: connectErr.cause ?? connectErr, procedure, code: codeToString(connectErr.code) }, "rpc failed");
       } else {
         log?.info({ procedure, code: codeToString(connectErr.code), reason: connectErr.rawMessage }, "rpc error");

@@ -175,12 +175,15 @@ export class TemporalEngine implements WorkflowEngine {
 
   /**
    * Runs `fn`'s Temporal calls under the bound: cancelled when its signal aborts, and with its deadline as
-   * their gRPC deadline, which also bounds the SDK's retries while Temporal is unreachable.
+   * their gRPC deadline. The answer comes when the signal aborts even if the SDK has not settled yet: its
+   * retry interceptor sleeps between attempts while Temporal is unreachable, and a cancel or a deadline is
+   * only noticed when the next attempt starts, up to a second or more late.
    */
   private within<T>(bound: CallBound, fn: () => Promise<T>): Promise<T> {
     const { connection } = this.temporal;
-    const { deadline } = bound;
-    return connection.withAbortSignal(bound.signal, deadline === undefined ? fn : () => connection.withDeadline(deadline, fn));
+    const { signal, deadline } = bound;
+    const call = connection.withAbortSignal(signal, deadline === undefined ? fn : () => connection.withDeadline(deadline, fn));
+    return settledBy(call, signal);
   }
 
   private decodeMemo(fields: Record<string, protos.temporal.api.common.v1.IPayload> | null | undefined): Record<string, unknown> {
@@ -194,6 +197,31 @@ export class TemporalEngine implements WorkflowEngine {
 }
 
 const ALREADY_EXISTS = 6;
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (the promise's own end is then ignored). */
+function settledBy<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err as Error);
+      },
+    );
+  });
+}
 
 function mapValues<T, U>(record: Readonly<Record<string, T>>, fn: (value: T) => U): Record<string, U> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fn(value)]));
