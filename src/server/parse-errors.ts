@@ -1,11 +1,20 @@
-// connect-es reports a request body that is not valid protobuf as Internal ("parse binary: ..."), while the
-// same mistake in JSON is InvalidArgument. It happens before any interceptor runs, so the error interceptor
-// never sees it. This wrapper rewrites exactly that failure, on each protocol's wire form, so a client's
-// malformed message is InvalidArgument everywhere. Remove it once connect-es reports InvalidArgument itself.
+// connect-es reports some mistakes of the client's as Internal: a request body that is not valid protobuf
+// ("parse binary: ...", while the same mistake in JSON is InvalidArgument), a frame flagged compressed on a
+// call that declared no compression, and a truncated compressed frame (both found by the reliability
+// suite's fuzzing). Both happen before any
+// interceptor runs, so the error interceptor never sees them. This wrapper rewrites exactly those failures,
+// on each protocol's wire form, so a client's malformed message is InvalidArgument everywhere. Remove it
+// once connect-es reports InvalidArgument itself.
 import { Code } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 
-const PARSE_PREFIX = "parse binary:";
+/** The messages connect-es gives these failures. */
+const CLIENT_FAULTS = [
+  "parse binary:",
+  "received compressed envelope, but do not know how to decompress",
+  // A truncated gzip body (zlib's Z_BUF_ERROR); connect-node maps only Z_DATA_ERROR to InvalidArgument.
+  "decompression failed",
+];
 const GRPC_INTERNAL = String(Code.Internal);
 const GRPC_INVALID_ARGUMENT = String(Code.InvalidArgument);
 /** The gRPC-Web trailer frame flag. */
@@ -37,7 +46,7 @@ async function rewriteConnectError(res: UniversalServerResponse): Promise<Univer
   const bytes = Buffer.concat(chunks);
   try {
     const error = JSON.parse(bytes.toString("utf8")) as { code?: string; message?: string };
-    if (error.code === "internal" && error.message?.startsWith(PARSE_PREFIX)) {
+    if (error.code === "internal" && isParseMessage(error.message)) {
       const body = Buffer.from(JSON.stringify({ ...error, code: "invalid_argument" }));
       const header = new Headers(res.header);
       header.set("content-length", String(body.length));
@@ -78,11 +87,13 @@ function rewriteGrpcWebTrailer(frame: Uint8Array): Uint8Array {
 
 function isParseMessage(message: string | null | undefined): boolean {
   if (!message) return false;
+  let text = message;
   try {
-    return decodeURIComponent(message).startsWith(PARSE_PREFIX);
+    text = decodeURIComponent(message);
   } catch {
-    return message.startsWith(PARSE_PREFIX);
+    // not percent-encoded
   }
+  return CLIENT_FAULTS.some((prefix) => text.startsWith(prefix));
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {

@@ -173,6 +173,29 @@ describe("gRPC edges", () => {
     }
   });
 
+  it.each([
+    ["flagged compressed with no grpc-encoding", {}, grpcFrame(new Uint8Array([0x0a, 0x00]), 1), /received compressed envelope/],
+    ["a truncated gzip body", { "grpc-encoding": "gzip" }, grpcFrame(new Uint8Array([0x1f]), 1), /decompression failed/],
+  ])("rejects a frame %s with InvalidArgument, not Internal", async (_name, headers, body, message) => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const status = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": CONNECT_START, "content-type": "application/grpc", te: "trailers", ...headers });
+        let first: http2.IncomingHttpHeaders = {};
+        stream.on("response", (h) => (first = h));
+        stream.on("trailers", resolve);
+        stream.on("end", () => resolve(first));
+        stream.on("error", reject);
+        stream.resume();
+        stream.end(body);
+      });
+      expect(status["grpc-status"]).toBe(String(Code.InvalidArgument));
+      expect(decodeURIComponent(String(status["grpc-message"]))).toMatch(message);
+    } finally {
+      session.close();
+    }
+  });
+
   it("rejects malformed protobuf on gRPC-Web with InvalidArgument", async () => {
     const res = await fetch(server.baseUrl + CONNECT_START, {
       method: "POST",
