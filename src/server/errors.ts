@@ -1,13 +1,11 @@
 // Where every failure becomes a ConnectError, and where a Connect code becomes an HTTP status for REST. The
 // domain's error tables are passed in (createErrorMapper); this layer imports no domain module.
 import type { JsonObject } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString, errorToJson } from "@connectrpc/connect/protocol-connect";
-import type { Logger } from "pino";
 import { mapThroughTables, type ErrorTable } from "../errors/index.js";
+import { kCall } from "./access-log.js";
 
-/** The request's logger (Fastify's child logger, carrying the request id), for handlers and interceptors. */
-export const kLogger = createContextKey<Logger | undefined>(undefined, { description: "request logger" });
 
 /**
  * Connect code to HTTP status for the REST paths: the gRPC-gateway convention (DESIGN.md's error table).
@@ -64,19 +62,27 @@ export function createErrorMapper(tables: readonly ErrorTable[]): ErrorMapper {
  */
 const OPERATIONAL_CODES: ReadonlySet<Code> = new Set([Code.Unavailable, Code.DeadlineExceeded]);
 
-/** The outermost interceptor: maps every failure once, and logs the ones that are the server's fault. */
+/**
+ * The outermost interceptor: maps every failure once. It records the procedure and any failure's code on
+ * the call's record, for the request's one log line; a failure that is the server's fault also gets a line
+ * of its own at error, with its cause and stack.
+ */
 export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
   return (next) => async (req) => {
+    const call = req.contextValues.get(kCall);
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    if (call !== undefined) call.procedure = procedure;
     try {
       return await next(req);
     } catch (err) {
       const connectErr = mapper.toConnectError(err, req.signal);
-      const log = req.contextValues.get(kLogger);
-      const procedure = `${req.service.typeName}/${req.method.name}`;
+      const code = codeToString(connectErr.code);
+      if (call !== undefined) {
+        call.code = code;
+        call.reason = connectErr.rawMessage;
+      }
       if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && !OPERATIONAL_CODES.has(connectErr.code)) {
-        log?.error({ err: connectErr.cause ?? connectErr, procedure, code: codeToString(connectErr.code) }, "rpc failed");
-      } else {
-        log?.info({ procedure, code: codeToString(connectErr.code), reason: connectErr.rawMessage }, "rpc error");
+        call?.log.error({ err: connectErr.cause ?? connectErr, procedure, code }, "rpc failed");
       }
       throw connectErr;
     }

@@ -1,7 +1,8 @@
 // A Temporal worker for the sample workflows (or any workflows module). It runs in its own process in the
 // embedded default, as workers do in production; tests run one in-process on their own task queue. It
 // connects as the API does: same address, namespace, TLS and credentials.
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
 import type { Logger } from "pino";
 import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
@@ -22,7 +23,11 @@ export interface RunningWorker {
  * Flowgate's own node_modules. Workflow code outside the Flowgate folder (FLOWGATE_WORKER_WORKFLOWS) has
  * none of its own next to it; the bundler then finds @temporalio/workflow here.
  */
-const FLOWGATE_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
+const FLOWGATE_NODE_MODULES = path.resolve(
+  // Found through the package itself, so it holds from src/ (tsx) and from dist/src/ (compiled) alike.
+  path.dirname(createRequire(import.meta.url).resolve("@temporalio/workflow/package.json")),
+  "../..",
+);
 
 const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
   TRACE: "trace",

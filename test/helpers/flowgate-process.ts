@@ -1,8 +1,7 @@
-// Flowgate as `npm start` runs it: src/main.ts in its own process, with its own environment and working
-// folder, watched until it says it serves (or exits).
+// Flowgate as `npm start` runs it: compiled src/main.ts (dist/src/main.js) in its own process, with its own
+// environment and working folder, watched until it says it serves (or exits).
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
-import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { REPO_ROOT } from "./tools.js";
 
@@ -17,9 +16,8 @@ export interface FlowgateProcess {
   stop(): Promise<number | null>;
 }
 
-/** tsx as a loader by absolute URL, so src/main.ts runs from any working folder. */
-const TSX = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-const MAIN = path.join(REPO_ROOT, "src/main.ts");
+/** Compiled Flowgate, as production runs it (`npm start` builds it first; so does the tests' global setup). */
+const MAIN = path.join(REPO_ROOT, "dist/src/main.js");
 
 /** The environment of the test process without anything that would point Flowgate elsewhere. */
 export function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -81,7 +79,7 @@ export async function runFlowgateToExit(env: NodeJS.ProcessEnv, cwd?: string): P
 }
 
 function spawnFlowgate(env: NodeJS.ProcessEnv, cwd = REPO_ROOT) {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   let pending = 2;
   const exited = new Promise<number | null>((resolve) => {

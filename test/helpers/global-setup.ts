@@ -1,5 +1,6 @@
 // Once per test run: a real Temporal dev server (in memory, on free ports), a real worker on its own task
 // queue with the sample and fixture workflows, and grpcurl. Tests get their addresses through inject().
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
@@ -8,7 +9,7 @@ import { ensureTemporalCli, startDevServer } from "../../src/embedded/index.js";
 import { waitForTemporal } from "../../src/temporal/index.js";
 import { createWorker, installWorkerLogging } from "../../src/worker/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE } from "./constants.js";
-import { ensureGrpcurl, freePort, TOOLS_DIR } from "./tools.js";
+import { ensureGrpcurl, freePort, REPO_ROOT, TOOLS_DIR } from "./tools.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -17,12 +18,22 @@ declare module "vitest" {
   }
 }
 
+/** Compiles src/ to dist/ as `npm start` does, so process tests run what production runs. */
+function build(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(REPO_ROOT, "tsconfig.build.json")], (err, stdout, stderr) =>
+      err ? reject(new Error(`npm run build failed:\n${stdout}${stderr}`)) : resolve(),
+    );
+  });
+}
+
 export default async function setup(project: TestProject) {
   // Fixture workflows fail on purpose; the SDK logs each at warn. Errors are what a test run should show.
   const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "error" });
   const [cli, grpcurl] = await Promise.all([
     ensureTemporalCli({ override: process.env.TEMPORAL_CLI || undefined, toolsDir: TOOLS_DIR, log }),
     ensureGrpcurl(),
+    build(),
   ]);
   const devServer = await startDevServer({
     cli,
