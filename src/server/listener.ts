@@ -1,16 +1,27 @@
 // One port for every protocol: HTTP/1.1 and HTTP/2 cleartext (h2c, what `grpcurl -plaintext` and gRPC
-// clients speak), and TLS with ALPN (h2 or http/1.1) when a certificate is configured. httpolyglot peeks
-// at each connection's first bytes and hands it to the matching inner server; all of them call the same
-// Fastify handler.
-import type http from "node:http";
-import type http2 from "node:http2";
-import type net from "node:net";
-import { createServer } from "@httptoolkit/httpolyglot";
+// clients speak), and TLS with ALPN (h2 or http/1.1) when a certificate is configured. A plain TCP server
+// reads each connection's first bytes, puts them back, and hands the socket itself to Node's HTTP/1.1
+// server, its HTTP/2 server, or a TLS server whose sockets go on to one of those two by ALPN. All of them
+// call the same Fastify handler.
+//
+// The socket is handed over as it is, so HTTP/2 reads it natively: Node's HTTP/2 session takes the socket's
+// own handle and first feeds it whatever was read and put back (the Http2Session constructor in
+// lib/internal/http2/core.js, `socket.readableLength` -> `handle.receive`, nodejs/node#35475), as the TLS
+// server does (`initRead` in lib/_tls_wrap.js) and the HTTP/1.1 server does through 'data'. The peek is a
+// read and an unshift because Node has no MSG_PEEK. @httptoolkit/httpolyglot, used before, marked an h2c
+// socket as no native stream, so every HTTP/2 read went through a JSStreamSocket in JavaScript.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
 
 export interface OnePortServerOptions {
   /** Idle HTTP/2 sessions are closed after this long. */
   readonly http2SessionTimeoutMs: number;
-  /** Idle HTTP/1.1 keep-alive connections are closed after this long. */
+  /**
+   * Idle HTTP/1.1 keep-alive connections are closed after this long, and so is a connection that has not
+   * yet sent enough to tell its protocol.
+   */
   readonly keepAliveTimeoutMs: number;
   /** PEM certificate and key: when set, TLS connections are accepted on the same port too. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
@@ -18,32 +29,138 @@ export interface OnePortServerOptions {
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
+type Protocol = "tls" | "http2" | "http1";
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+/** The content type of a TLS handshake record: the first byte of every ClientHello. */
+const TLS_HANDSHAKE = 0x16;
+/** The TCP server's own events; a listener for any other event is passed on to the HTTP servers. */
+const LISTENER_EVENTS = new Set<string>(["close", "connection", "drop", "error", "listening", "newListener", "removeListener"]);
+
+/**
+ * The protocol a connection's first bytes announce, or undefined while too few have come to tell: only a
+ * beginning of the HTTP/2 preface waits for more. Anything else that is not TLS goes to the HTTP/1.1
+ * server, which answers garbage with 400 and closes.
+ */
+function protocolOf(head: Buffer): Protocol | undefined {
+  if (head.length === 0) return undefined;
+  if (head[0] === TLS_HANDSHAKE) return "tls";
+  const compared = Math.min(head.length, HTTP2_PREFACE.length);
+  if (head.compare(HTTP2_PREFACE, 0, compared, 0, compared) !== 0) return "http1";
+  return compared === HTTP2_PREFACE.length ? "http2" : undefined;
+}
+
+/** Reads until the first bytes tell the protocol, puts them back, then calls `decided`. */
+function readProtocol(socket: net.Socket, decided: (protocol: Protocol) => void): void {
+  let head: Buffer = Buffer.alloc(0);
+  const onReadable = () => {
+    const chunk = socket.read() as Buffer | null;
+    if (chunk === null) return;
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const protocol = protocolOf(head);
+    if (protocol === undefined) return;
+    socket.off("readable", onReadable);
+    socket.off("end", onEnd);
+    socket.unshift(head);
+    decided(protocol);
+  };
+  // Ended before it said enough: nobody can answer it.
+  const onEnd = () => socket.destroy();
+  socket.on("readable", onReadable);
+  socket.once("end", onEnd);
+}
+
+/** A connection's remote address and port, the same on a raw socket and on the TLS socket made from it. */
+const remoteEndOf = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+
+const ignoreError = () => undefined;
+
 /**
  * The listener, shaped for Fastify's `serverFactory`. It adds the close helpers Fastify looks for
  * (closeIdleConnections, closeAllConnections, closeHttp2Sessions), so `app.close()` ends idle
  * keep-alive connections and HTTP/2 sessions instead of waiting for them to time out.
  */
 export function createOnePortServer(handler: Handler, options: OnePortServerOptions) {
-  const server = createServer(
-    {
-      tls: options.tls ? { cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ["h2", "http/1.1"] } : undefined,
-    },
-    handler,
-  );
-  // Small RPC frames must not wait for Nagle's algorithm (about 40 ms against a delayed ACK): Node's HTTP/1.1
-  // server turns it off for its sockets, but a sniffed HTTP/2 connection keeps it on unless told.
-  server.on("connection", (socket: net.Socket) => socket.setNoDelay(true));
-  // httpolyglot forwards listeners added on it to its inner servers, so this hears every HTTP/2 session.
+  const http1 = http.createServer(handler);
+  // Fastify's handler takes HTTP/2's compatibility request and response as they are.
+  const h2 = http2.createServer(handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const secure = options.tls
+    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ["h2", "http/1.1"] })
+    : undefined;
+
+  // Connections no inner server owns yet: still to send their first bytes, or in their TLS handshake. They
+  // have no request under way, so closing treats them as idle.
+  const unclaimed = new Set<net.Socket>();
+  const handshakes = new Map<string, net.Socket>();
+  const claim = (socket: net.Socket) => unclaimed.delete(socket);
+
+  // Small RPC frames must not wait for Nagle's algorithm (about 40 ms against a delayed ACK). Node's HTTP
+  // servers turn it off only for the sockets they accept themselves, so the TCP server does it for all.
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    // Read now, while the socket is open, so Node keeps it: a request's log line is written after its
+    // answer, when a connection the client closed can no longer tell its peer.
+    void socket.remoteAddress;
+    unclaimed.add(socket);
+    socket.once("close", () => claim(socket));
+    // A reset before the hand-over must not throw; whoever takes the socket adds its own handling.
+    socket.on("error", ignoreError);
+    const onTimeout = () => socket.destroy();
+    socket.setTimeout(options.keepAliveTimeoutMs);
+    socket.once("timeout", onTimeout);
+    readProtocol(socket, (protocol) => {
+      socket.setTimeout(0);
+      socket.off("timeout", onTimeout);
+      if (protocol === "http1") {
+        claim(socket);
+        http1.emit("connection", socket);
+      } else if (protocol === "http2") {
+        claim(socket);
+        h2.emit("connection", socket);
+      } else if (secure === undefined) {
+        socket.destroy();
+      } else {
+        // Unclaimed until the handshake ends. 'secureConnection' gives the TLS socket, which has no public
+        // link to this one, so this one is found again by the remote address and port they share.
+        const remoteEnd = remoteEndOf(socket);
+        handshakes.set(remoteEnd, socket);
+        socket.once("close", () => {
+          if (handshakes.get(remoteEnd) === socket) handshakes.delete(remoteEnd);
+        });
+        secure.emit("connection", socket);
+      }
+    });
+  });
+
+  secure?.on("secureConnection", (tlsSocket: tls.TLSSocket) => {
+    const remoteEnd = remoteEndOf(tlsSocket);
+    const raw = handshakes.get(remoteEnd);
+    if (raw !== undefined) claim(raw);
+    handshakes.delete(remoteEnd);
+    // HTTP/2 over TLS is chosen by ALPN only (RFC 9113 section 3.3); a client that offers none gets HTTP/1.1.
+    if (tlsSocket.alpnProtocol === "h2") h2.emit("connection", tlsSocket);
+    else http1.emit("connection", tlsSocket);
+  });
+
+  // Listeners added on the listener for the HTTP servers' events (Fastify's 'clientError') go to them.
+  for (const [event, forward] of [
+    ["newListener", "on"],
+    ["removeListener", "off"],
+  ] as const) {
+    server.on(event, (name: string | symbol, listener: (...args: unknown[]) => void) => {
+      if (typeof name !== "string" || LISTENER_EVENTS.has(name)) return;
+      http1[forward](name, listener);
+      h2[forward](name, listener);
+    });
+  }
+
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session: http2.ServerHttp2Session) => {
+  h2.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.setTimeout(options.http2SessionTimeoutMs, () => session.close());
     session.once("close", () => sessions.delete(session));
   });
-  // The HTTP/1.1 server is private to httpolyglot; it is the one that tracks keep-alive sockets. Fastify
-  // sets its timeouts only on servers it creates, so they are set here: an idle keep-alive connection
-  // outlives a load balancer's usual 60 s idle timeout instead of Node's 5 s default.
-  const http1 = (server as unknown as { _httpServer: http.Server })._httpServer;
+  // Fastify sets its timeouts only on servers it creates, so they are set here: an idle keep-alive
+  // connection outlives a load balancer's usual 60 s idle timeout instead of Node's 5 s default.
   http1.keepAliveTimeout = options.keepAliveTimeoutMs;
   http1.headersTimeout = options.keepAliveTimeoutMs + 1000;
   // Node's HTTP server starts tracking its connections (what closeIdleConnections and the headers and
@@ -52,8 +169,13 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   const startTracking = http1.listeners("listening").find((fn) => fn.name === "setupConnectionsTracking");
   if (startTracking === undefined) throw new Error("this Node.js version's HTTP server cannot be shared on one port");
   startTracking.call(http1);
+
+  const closeUnclaimed = () => {
+    for (const socket of unclaimed) socket.destroy();
+  };
   // Fastify closes idle connections once, when it starts closing; one busy then goes idle afterwards and
   // would hold the close for the whole keep-alive time. Until the listener has closed, keep sweeping.
+  // Nothing new becomes unclaimed once the TCP server stops accepting, so those are closed once.
   const close = server.close.bind(server);
   const closeSweeping = (callback?: (err?: Error) => void) => {
     const sweep = setInterval(() => http1.closeIdleConnections(), 100);
@@ -63,14 +185,19 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
       callback?.(err);
     });
     http1.closeIdleConnections();
+    closeUnclaimed();
     for (const session of sessions) session.close();
     return server;
   };
   return Object.assign(server, {
     close: closeSweeping,
-    closeIdleConnections: () => http1.closeIdleConnections(),
+    closeIdleConnections: () => {
+      http1.closeIdleConnections();
+      closeUnclaimed();
+    },
     closeAllConnections: () => {
       http1.closeAllConnections();
+      closeUnclaimed();
       for (const session of sessions) session.destroy();
     },
     closeHttp2Sessions: () => {
