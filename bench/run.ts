@@ -41,8 +41,8 @@ import { renderTable, tabulate, type Measurement } from "./lib/report.js";
 import { buildScenarios, RUN_QUEUE, SCENARIO_IDS, type Scenario, type Target } from "./lib/scenarios.js";
 import { startBareConnect, startBareFastify, startGateway, startTemporal, startWorker } from "./lib/stack.js";
 
-/** How Flowgate is started, as a user starts it (from the repository root). */
-const GATEWAY_CMD = process.env.BENCH_GATEWAY_CMD?.trim() || "node --import tsx src/main.ts";
+/** How Flowgate is started, as production runs it (from the repository root): compiled, see `npm run bench`. */
+const GATEWAY_CMD = process.env.BENCH_GATEWAY_CMD?.trim() || "node dist/src/main.js";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
