@@ -5,7 +5,7 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalHandler } from "@connectrpc/connect/protocol";
 import * as protoConnect from "@connectrpc/connect/protocol-connect";
 import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
@@ -65,21 +65,13 @@ function refuseBidiOverHttp1(req: FastifyRequest, reply: FastifyReply, methodNam
   const contentType = req.headers["content-type"] ?? "";
   if (protoConnect.contentTypeRegExp.test(contentType)) {
     // Connect streaming: HTTP 200 and an end-of-stream message carrying the error.
-    const end = Buffer.from(JSON.stringify({ error: { code: "failed_precondition", message } }));
-    const frame = Buffer.alloc(5 + end.length);
-    frame.writeUInt8(0b10, 0);
-    frame.writeUInt32BE(end.length, 1);
-    end.copy(frame, 5);
-    return reply.code(200).header("content-type", contentType).send(frame);
+    const end = JSON.stringify({ error: protoConnect.errorToJson(new ConnectError(message, Code.FailedPrecondition), undefined) });
+    return reply.code(200).header("content-type", contentType).send(Buffer.from(encodeEnvelope(protoConnect.endStreamFlag, Buffer.from(end))));
   }
   if (protoGrpcWeb.contentTypeRegExp.test(contentType)) {
     // gRPC-Web: HTTP 200 and a trailers frame.
-    const trailers = Buffer.from(`grpc-status: ${Code.FailedPrecondition}\r\ngrpc-message: ${encodeURIComponent(message)}\r\n`);
-    const frame = Buffer.alloc(5 + trailers.length);
-    frame.writeUInt8(0x80, 0);
-    frame.writeUInt32BE(trailers.length, 1);
-    trailers.copy(frame, 5);
-    return reply.code(200).header("content-type", contentType).send(frame);
+    const trailers = `grpc-status: ${Code.FailedPrecondition}\r\ngrpc-message: ${encodeURIComponent(message)}\r\n`;
+    return reply.code(200).header("content-type", contentType).send(Buffer.from(encodeEnvelope(protoGrpcWeb.trailerFlag, Buffer.from(trailers))));
   }
   // gRPC (HTTP/2 only by definition) and anything else: a trailers-only answer, readable as plain HTTP too.
   const { status, body } = restError(new ConnectError(message, Code.FailedPrecondition));
