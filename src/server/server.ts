@@ -2,6 +2,7 @@
 // part is its own plugin and gets what it needs as options: the Connect mount and REST share the router's
 // handlers; health gets the readiness probe. The domain's error tables come in as arguments.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -79,6 +80,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
 
   const shutdown = new AbortController();
+  // Every call in flight listens on it (connect links it to the call's own signal until the call ends), so
+  // more than ten at once are normal, not the listener leak Node warns of on stderr.
+  setMaxListeners(0, shutdown.signal);
   app.addHook("preClose", (done) => {
     setTimeout(() => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)), SHUTDOWN_GRACE_MS).unref();
     done();

@@ -105,7 +105,10 @@ export class TemporalEngine implements WorkflowEngine {
   }
 
   async awaitOutcome(run: RunRef, follow: boolean, bound: CallBound): Promise<RunOutcome> {
-    return this.within(bound, async () => {
+    // A long poll under a gRPC deadline spins: Temporal answers it at once, empty, while the deadline is
+    // near (its last second or so), and the SDK polls again, hundreds of times a second. The bound's
+    // signal alone ends the wait, cancelling the poll.
+    return this.within({ signal: bound.signal, deadline: undefined }, async () => {
       const workflow = this.temporal.client.workflow;
       const handle = workflow.getHandle(run.workflowId, run.runId || undefined, { followRuns: follow });
       const finalRun = async (): Promise<RunRef> =>

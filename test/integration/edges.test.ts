@@ -213,6 +213,31 @@ describe("gRPC edges", () => {
   });
 });
 
+describe("many calls at once", () => {
+  // Node warns on stderr when more than ten listeners wait on one AbortSignal. Two things did that: every
+  // call in flight listening on the server's shutdown signal, and a wait's long poll to Temporal under a
+  // gRPC deadline, which Temporal answers at once while the deadline is near, so the SDK polled hundreds
+  // of times a second (one listener each) until the wait ended.
+  it("holds 40 waits open together, each one poll to Temporal, with no listener-leak warning", async () => {
+    const workflows = createClient(WorkflowService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+    const workflowId = `edges-many-${crypto.randomUUID()}`;
+    await workflows.startWorkflow({ workflowType: "sleep", workflowId, input: create(ValueSchema, { kind: { case: "structValue", value: { fields: { seconds: create(ValueSchema, { kind: { case: "numberValue", value: 60 } }) } } } }) });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      // Each waits 500 ms for a run that sleeps a minute: all 40 are in flight at once.
+      const results = await Promise.all(Array.from({ length: 40 }, () => workflows.getWorkflowResult({ workflowId, wait: { seconds: 0n, nanos: 500_000_000 } })));
+      expect(results.every((r) => r.runId !== "")).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+      await workflows.stopWorkflow({ workflowId, terminate: true });
+    }
+  });
+});
+
 /** One HTTP/1.1 request written as is (fetch would refuse a bad Host); the status line and the body. */
 function rawRequest(text: string): Promise<{ statusLine: string; body: string }> {
   return new Promise((resolve, reject) => {
