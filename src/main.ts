@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       void worker.exited.then((code) => stop(`the worker process exited (code ${code})`, 1));
     }
 
-    const temporal = createTemporalClient(target);
+    const temporal = createTemporalClient(target, log);
     cleanups.push(() => temporal.close());
     const app = await createApp({
       config,

@@ -1,7 +1,9 @@
 import tls from "node:tls";
 import { Client, Connection, type ConnectionOptions } from "@temporalio/client";
 import type { TemporalConnectionConfig } from "../config.js";
+import type { Logger } from "pino";
 import { grpcStatusOf } from "./errors.js";
+import { NativeLink } from "./native.js";
 
 /** Where and how to reach Temporal: an address and namespace, plus TLS and credentials for a secured cluster. */
 export type TemporalTarget = Pick<TemporalConnectionConfig, "address" | "namespace"> &
@@ -12,6 +14,8 @@ export interface TemporalClient {
   readonly client: Client;
   readonly connection: Connection;
   readonly namespace: string;
+  /** The same cluster over the SDK's Rust core, for the hot unary calls (starts). */
+  readonly native: NativeLink;
   close(): Promise<void>;
 }
 
@@ -39,14 +43,18 @@ function connectionOptions(target: TemporalTarget): ConnectionOptions {
  * Connects lazily: the API starts (and reports "not ready") while Temporal is down, and the first call
  * after Temporal comes up connects.
  */
-export function createTemporalClient(target: TemporalTarget): TemporalClient {
+export function createTemporalClient(target: TemporalTarget, log?: Logger): TemporalClient {
   const connection = Connection.lazy(connectionOptions(target));
   const client = new Client({ connection, namespace: target.namespace, identity: `flowgate@${process.pid}` });
+  const native = new NativeLink(target, log);
   return {
     client,
     connection,
     namespace: target.namespace,
-    close: () => connection.close(),
+    native,
+    close: async () => {
+      await Promise.all([native.close(), connection.close()]);
+    },
   };
 }
 

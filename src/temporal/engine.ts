@@ -21,6 +21,7 @@ import {
   type StartSpec,
   type WorkflowEngine,
 } from "../operations/index.js";
+import type { NativeConnection } from "@temporalio/worker/lib/connection.js";
 import type { TemporalClient } from "./connection.js";
 import { grpcStatusOf } from "./errors.js";
 import { statusOfFailure, toFailureInfo } from "./failures.js";
@@ -40,23 +41,25 @@ export class TemporalEngine implements WorkflowEngine {
     const { client, namespace } = this.temporal;
     const converter = client.options.loadedDataConverter.payloadConverter;
     const toPayload = (value: unknown): Payload => converter.toPayload(value);
+    const request = {
+      namespace,
+      identity: client.options.identity,
+      requestId: spec.requestId ?? randomUUID(),
+      workflowId: spec.workflowId,
+      workflowType: { name: spec.workflowType },
+      taskQueue: { kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL, name: spec.taskQueue },
+      input: { payloads: spec.args.map(toPayload) },
+      memo: spec.memo === undefined ? undefined : { fields: mapValues(spec.memo, toPayload) },
+      workflowIdReusePolicy: encodeWorkflowIdReusePolicy(spec.idReusePolicy),
+      workflowExecutionTimeout: msOptionalToTs(spec.executionTimeoutMs),
+      workflowRunTimeout: msOptionalToTs(spec.runTimeoutMs),
+      workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
+    };
     try {
-      const res = await this.within(bound, () =>
-        client.workflowService.startWorkflowExecution({
-          namespace,
-          identity: client.options.identity,
-          requestId: spec.requestId ?? randomUUID(),
-          workflowId: spec.workflowId,
-          workflowType: { name: spec.workflowType },
-          taskQueue: { kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL, name: spec.taskQueue },
-          input: { payloads: spec.args.map(toPayload) },
-          memo: spec.memo === undefined ? undefined : { fields: mapValues(spec.memo, toPayload) },
-          workflowIdReusePolicy: encodeWorkflowIdReusePolicy(spec.idReusePolicy),
-          workflowExecutionTimeout: msOptionalToTs(spec.executionTimeoutMs),
-          workflowRunTimeout: msOptionalToTs(spec.runTimeoutMs),
-          workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
-        }),
-      );
+      const native = this.temporal.native.service();
+      const res = await (native === undefined
+        ? this.within(bound, () => client.workflowService.startWorkflowExecution(request))
+        : withinNative(native.connection, bound, () => native.service.startWorkflowExecution(request)));
       return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError || grpcStatusOf(err).code === ALREADY_EXISTS) {
@@ -97,7 +100,7 @@ export class TemporalEngine implements WorkflowEngine {
         yield {
           runId: info.execution?.runId ?? "",
           status: statusName(info.status),
-          memo: this.decodeMemo(info.memo?.fields),
+      memo: this.decodeMemo(info.memo?.fields),
         };
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
@@ -147,6 +150,8 @@ export class TemporalEngine implements WorkflowEngine {
   }
 
   async ready(timeoutMs: number): Promise<boolean> {
+    // Readiness probes bring the native connection up before the first start needs it.
+    this.temporal.native.service();
     try {
       await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
         this.temporal.client.workflowService.describeNamespace({ namespace: this.temporal.namespace }),
@@ -162,8 +167,8 @@ export class TemporalEngine implements WorkflowEngine {
       const res = await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
         this.temporal.client.workflowService.describeTaskQueue({
           namespace: this.temporal.namespace,
-          taskQueue: { name: taskQueue, kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-          taskQueueType: protos.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      taskQueue: { name: taskQueue, kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: protos.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         }),
       );
       const now = Date.now();
@@ -200,6 +205,18 @@ export class TemporalEngine implements WorkflowEngine {
 }
 
 const ALREADY_EXISTS = 6;
+
+/**
+ * The Rust core retries an unavailable Temporal by itself (for up to 10 s) and cannot be cancelled, so a
+ * native call always has a deadline: the bound's, or this one.
+ */
+const NATIVE_DEFAULT_DEADLINE_MS = 30_000;
+
+/** `within` for a native call: the bound's deadline is the call's gRPC deadline, and the answer comes when the signal aborts. */
+function withinNative<T>(connection: NativeConnection, bound: CallBound, fn: () => Promise<T>): Promise<T> {
+  const deadline = bound.deadline ?? Date.now() + NATIVE_DEFAULT_DEADLINE_MS;
+  return settledBy(connection.withDeadline(deadline, fn), bound.signal);
+}
 
 /** `promise`, or a rejection with the signal's reason as soon as it aborts (the promise's own end is then ignored). */
 function settledBy<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -43,11 +43,15 @@ let runtimeInstalled = false;
 export function installWorkerLogging(log: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger("WARN", (entry) => {
-      log[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message);
-    }),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger("WARN", (entry) => {
+        log[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message);
+      }),
+    });
+  } catch {
+    // A process that also serves the API (a test) installed it for the API's native connection already.
+  }
 }
 
 export async function createWorker(options: WorkerOptions): Promise<RunningWorker> {

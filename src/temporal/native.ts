@@ -1,0 +1,90 @@
+// Starts over the Temporal SDK's Rust core (NativeConnection) rather than grpc-js: the same
+// StartWorkflowExecution costs the gateway about half the CPU there (bench/RESULTS.md). Only the
+// short unary calls go this way; long polls stay on grpc-js, whose calls a client's cancel can stop.
+// Only the two modules needed, not @temporalio/worker's index, which loads the whole worker (+8 MB).
+import { NativeConnection } from "@temporalio/worker/lib/connection.js";
+import { Runtime } from "@temporalio/worker/lib/runtime.js";
+import { DefaultLogger, type LogLevel } from "@temporalio/worker/lib/logger.js";
+import type { WorkflowService } from "@temporalio/client";
+import type { Logger } from "pino";
+import type { TemporalTarget } from "./connection.js";
+
+/** A failed connection attempt is tried again this long after, at most; calls meanwhile take grpc-js. */
+const RECONNECT_AFTER_MS = 1000;
+
+/**
+ * The native connection, made lazily: the first call asks for one, and until it is up (Temporal down at
+ * start-up, say) `service()` answers undefined and the caller takes grpc-js. Once up, the Rust core
+ * reconnects by itself after an outage.
+ */
+export class NativeLink {
+  private connection: NativeConnection | undefined;
+  private connecting: Promise<void> | undefined;
+  private nextAttempt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly target: TemporalTarget,
+    private readonly log: Logger | undefined,
+  ) {}
+
+  /** The WorkflowService on the Rust core, or undefined while it is not connected (a connection is then on its way). */
+  service(): { readonly service: WorkflowService; readonly connection: NativeConnection } | undefined {
+    const connection = this.connection;
+    if (connection !== undefined) return { service: connection.workflowService, connection };
+    if (!this.closed && this.connecting === undefined && Date.now() >= this.nextAttempt) this.connecting = this.connect();
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connecting;
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      installRuntime(this.log);
+      const connection = await NativeConnection.connect({
+        address: this.target.address,
+        tls: this.target.tls,
+        apiKey: this.target.apiKey,
+        metadata: this.target.metadata === undefined ? undefined : { ...this.target.metadata },
+      });
+      if (this.closed) await connection.close();
+      else this.connection = connection;
+    } catch (err) {
+      this.nextAttempt = Date.now() + RECONNECT_AFTER_MS;
+      this.log?.debug({ err }, "the native Temporal connection is not up yet; calls use grpc-js meanwhile");
+    } finally {
+      this.connecting = undefined;
+    }
+  }
+}
+
+const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
+  TRACE: "trace",
+  DEBUG: "debug",
+  INFO: "info",
+  WARN: "warn",
+  ERROR: "error",
+};
+
+/**
+ * The SDK's Rust runtime, once per process, logging through pino and leaving SIGTERM to Flowgate (the
+ * SDK's default would shut the runtime down on the first signal, under calls still draining). In a
+ * process that already has one (a test running a worker beside the API), that one is used.
+ */
+function installRuntime(log: Logger | undefined): void {
+  try {
+    Runtime.install({
+      shutdownSignals: [],
+      logger: new DefaultLogger("WARN", (entry) => log?.[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message)),
+      telemetryOptions: { logging: { forward: {}, filter: { core: "WARN", other: "ERROR" } } },
+    });
+  } catch {
+    // Already installed or instantiated in this process.
+  }
+}
