@@ -14,7 +14,7 @@ export interface TemporalClient {
   readonly client: Client;
   readonly connection: Connection;
   readonly namespace: string;
-  /** The same cluster over the SDK's Rust core, for the hot unary calls (starts). */
+  /** The same cluster over the SDK's Rust core, for the unary calls (long polls stay on grpc-js). */
   readonly native: NativeLink;
   close(): Promise<void>;
 }
@@ -45,8 +45,9 @@ function connectionOptions(target: TemporalTarget): ConnectionOptions {
  */
 export function createTemporalClient(target: TemporalTarget, log?: Logger): TemporalClient {
   const connection = Connection.lazy(connectionOptions(target));
-  const client = new Client({ connection, namespace: target.namespace, identity: `flowgate@${process.pid}` });
-  const native = new NativeLink(target, log);
+  const identity = `flowgate@${process.pid}`;
+  const client = new Client({ connection, namespace: target.namespace, identity });
+  const native = new NativeLink(target, identity, log);
   return {
     client,
     connection,

@@ -2,6 +2,7 @@
 // Every call runs under the RPC's signal, so a client that goes away or runs out of time stops it.
 import { randomUUID } from "node:crypto";
 import {
+  type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
@@ -56,10 +57,7 @@ export class TemporalEngine implements WorkflowEngine {
       workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
     };
     try {
-      const native = this.temporal.native.service();
-      const res = await (native === undefined
-        ? this.within(bound, () => client.workflowService.startWorkflowExecution(request))
-        : withinNative(native.connection, bound, () => native.service.startWorkflowExecution(request)));
+      const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
       return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError || grpcStatusOf(err).code === ALREADY_EXISTS) {
@@ -70,7 +68,7 @@ export class TemporalEngine implements WorkflowEngine {
   }
 
   async describe(ref: RunRef, bound: CallBound): Promise<RunDescription> {
-    return this.within(bound, async () => toRunDescription(await this.handle(ref).describe()));
+    return this.unary(bound, async (c) => toRunDescription(await handleOf(c, ref).describe()));
   }
 
   async findLatest(workflowId: string, bound: CallBound): Promise<RunDescription | undefined> {
@@ -87,8 +85,8 @@ export class TemporalEngine implements WorkflowEngine {
     let nextPageToken: Uint8Array | undefined;
     let seen = 0;
     do {
-      const page = await this.within(bound, () =>
-        this.temporal.client.workflowService.listWorkflowExecutions({
+      const page = await this.unary(bound, (c) =>
+        c.workflowService.listWorkflowExecutions({
           namespace: this.temporal.namespace,
           query,
           pageSize: Math.min(100, limit - seen),
@@ -134,8 +132,8 @@ export class TemporalEngine implements WorkflowEngine {
 
   async cancel(run: RunRef, reason: string, bound: CallBound): Promise<void> {
     // The SDK's handle.cancel() cannot carry a reason; the service call can.
-    await this.within(bound, () =>
-      this.temporal.client.workflowService.requestCancelWorkflowExecution({
+    await this.unary(bound, (c) =>
+      c.workflowService.requestCancelWorkflowExecution({
         namespace: this.temporal.namespace,
         workflowExecution: { workflowId: run.workflowId, runId: run.runId },
         identity: this.temporal.client.options.identity,
@@ -146,12 +144,12 @@ export class TemporalEngine implements WorkflowEngine {
   }
 
   async terminate(run: RunRef, reason: string, bound: CallBound): Promise<void> {
-    await this.within(bound, () => this.handle(run).terminate(reason));
+    await this.unary(bound, (c) => handleOf(c, run).terminate(reason));
   }
 
   async ready(timeoutMs: number): Promise<boolean> {
-    // Readiness probes bring the native connection up before the first start needs it.
-    this.temporal.native.service();
+    // Readiness probes bring the native connection up before the first call needs it.
+    this.temporal.native.client();
     try {
       await this.temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
         this.temporal.client.workflowService.describeNamespace({ namespace: this.temporal.namespace }),
@@ -199,9 +197,19 @@ export class TemporalEngine implements WorkflowEngine {
     return mapValues(fields ?? {}, (payload) => converter.fromPayload(payload));
   }
 
-  private handle(ref: RunRef) {
-    return this.temporal.client.workflow.getHandle(ref.workflowId, ref.runId || undefined, { followRuns: false });
+  /**
+   * A unary call on the Rust core's client once it is connected (about half the gateway CPU of grpc-js),
+   * on grpc-js until then.
+   */
+  private unary<T>(bound: CallBound, fn: (client: Client) => Promise<T>): Promise<T> {
+    const native = this.temporal.native.client();
+    if (native === undefined) return this.within(bound, () => fn(this.temporal.client));
+    return withinNative(native.connection, bound, () => fn(native.client));
   }
+}
+
+function handleOf(client: Client, ref: RunRef) {
+  return client.workflow.getHandle(ref.workflowId, ref.runId || undefined, { followRuns: false });
 }
 
 const ALREADY_EXISTS = 6;
