@@ -4,9 +4,9 @@
 // Only the two modules needed, not @temporalio/worker's index, which loads the whole worker (+8 MB).
 import { NativeConnection } from "@temporalio/worker/lib/connection.js";
 import { Runtime } from "@temporalio/worker/lib/runtime.js";
-import { DefaultLogger, type LogLevel } from "@temporalio/worker/lib/logger.js";
 import { Client } from "@temporalio/client";
 import type { Logger } from "pino";
+import { sdkLogger } from "../observability/sdk-logger.js";
 import type { TemporalTarget } from "./connection.js";
 
 /** The SDK's Client on a NativeConnection: unary calls cost the gateway about half the CPU they cost on grpc-js. */
@@ -73,14 +73,6 @@ export class NativeLink {
   }
 }
 
-const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
-  TRACE: "trace",
-  DEBUG: "debug",
-  INFO: "info",
-  WARN: "warn",
-  ERROR: "error",
-};
-
 /**
  * The SDK's Rust runtime, once per process, logging through pino and leaving SIGTERM to Flowgate (the
  * SDK's default would shut the runtime down on the first signal, under calls still draining). In a
@@ -90,7 +82,7 @@ function installRuntime(log: Logger | undefined): void {
   try {
     Runtime.install({
       shutdownSignals: [],
-      logger: new DefaultLogger("WARN", (entry) => log?.[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message)),
+      logger: sdkLogger(log),
       telemetryOptions: { logging: { forward: {}, filter: { core: "WARN", other: "ERROR" } } },
     });
   } catch {

@@ -3,8 +3,9 @@
 // connects as the API does: same address, namespace, TLS and credentials.
 import { createRequire } from "node:module";
 import path from "node:path";
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from "@temporalio/worker";
+import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import type { Logger } from "pino";
+import { sdkLogger } from "../observability/sdk-logger.js";
 import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
 import type { TemporalTarget } from "../temporal/index.js";
 
@@ -29,14 +30,6 @@ const FLOWGATE_NODE_MODULES = path.resolve(
   "../..",
 );
 
-const PINO_LEVEL: Record<LogLevel, "trace" | "debug" | "info" | "warn" | "error"> = {
-  TRACE: "trace",
-  DEBUG: "debug",
-  INFO: "info",
-  WARN: "warn",
-  ERROR: "error",
-};
-
 let runtimeInstalled = false;
 
 /** Sends the Temporal SDK's own logs through pino (once per process). */
@@ -45,9 +38,7 @@ export function installWorkerLogging(log: Logger): void {
   runtimeInstalled = true;
   try {
     Runtime.install({
-      logger: new DefaultLogger("WARN", (entry) => {
-        log[PINO_LEVEL[entry.level]]({ ...entry.meta, sdk: true }, entry.message);
-      }),
+      logger: sdkLogger(log),
     });
   } catch {
     // A process that also serves the API (a test) installed it for the API's native connection already.
