@@ -144,6 +144,17 @@ const UNSUPPORTED_COMPRESSION = /-> 501 \{"code":"unimplemented","message":"unkn
 /** A message encoding header that declares no compression. */
 const declaresNoCompression = (encoding: string | undefined) => encoding === undefined || encoding === "" || encoding === "identity";
 
+/**
+ * The header that declares how a request's frames are compressed: gRPC-Web's is `grpc-encoding`, a
+ * Connect stream's `connect-content-encoding`; `content-encoding` only compresses a unary Connect body.
+ */
+function encodingHeaderOf(contentType: string | undefined): string {
+  const type = (contentType ?? "").toLowerCase();
+  if (type.startsWith("application/grpc")) return "grpc-encoding";
+  if (type.startsWith("application/connect+")) return "connect-content-encoding";
+  return "content-encoding";
+}
+
 /** Whether any length-prefixed frame in `payload`, read as frames, has its compressed flag (bit 0) set. */
 function flaggedCompressed(payload: string | Uint8Array): boolean {
   const bytes = typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload);
@@ -192,7 +203,7 @@ describe("fuzzing every protocol", () => {
         fc.constantFrom("POST", "GET"),
         async (procedure, ct, extra, payload, method) => {
           const path = method === "GET" ? `${procedure}?encoding=json&message=${encodeURIComponent(String(payload).slice(0, 100))}` : procedure;
-          const compressedFrameWithoutEncoding = method === "POST" && declaresNoCompression(extra["content-encoding"]) && flaggedCompressed(payload);
+          const compressedFrameWithoutEncoding = method === "POST" && declaresNoCompression(extra[encodingHeaderOf(ct)]) && flaggedCompressed(payload);
           expectNoServerFault(await send(method, path, ct, { "connect-protocol-version": "1", ...extra }, payload), { compressedFrameWithoutEncoding });
         },
       ),
