@@ -136,7 +136,7 @@ export const SETTINGS: readonly Setting[] = [
     variable: "FLOWGATE_SAMPLES",
     key: "samples",
     defaultText: "`true` when the embedded worker runs on the embedded Temporal, else `false`",
-    description: "register the sample workflows (`greet`, `sleep`) and run them in the embedded worker",
+    description: "register the sample workflows (`greet`, `sleep`, `shopping`, `approval`, `report`) and run them in the embedded worker",
     parse: (v, ctx) => parseBool("FLOWGATE_SAMPLES", v, ctx.parsed.startWorker === true && ctx.parsed.temporal === undefined),
   },
   {

@@ -6,12 +6,14 @@ import path from "node:path";
 import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import type { Logger } from "pino";
 import { sdkLogger } from "../observability/sdk-logger.js";
-import { SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
+import { SAMPLE_ACTIVITIES, SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
 import type { TemporalTarget } from "../temporal/index.js";
 
 export interface WorkerOptions extends TemporalTarget {
   readonly taskQueue: string;
+  /** The workflows module; absent: the samples. */
   readonly workflowsPath?: string;
+  /** Absent: the samples' activities when the workflows are the samples, else none. */
   readonly activities?: object;
 }
 
@@ -58,7 +60,7 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
       namespace: options.namespace,
       taskQueue: options.taskQueue,
       workflowsPath: options.workflowsPath ?? SAMPLE_WORKFLOWS_PATH,
-      activities: options.activities,
+      activities: options.activities ?? (options.workflowsPath === undefined ? SAMPLE_ACTIVITIES : undefined),
       bundlerOptions: {
         webpackConfigHook: (config) => ({
           ...config,

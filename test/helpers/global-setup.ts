@@ -1,11 +1,13 @@
 // Once per test run: a real Temporal dev server (in memory, on free ports), a real worker on its own task
-// queue with the sample and fixture workflows, and grpcurl. Tests get their addresses through inject().
+// queue with the sample and fixture workflows (and the samples' activities), and grpcurl. Tests get their
+// addresses through inject().
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import type { TestProject } from "vitest/node";
 import { ensureTemporalCli, startDevServer } from "../../src/embedded/index.js";
+import { SAMPLE_ACTIVITIES } from "../../src/samples/index.js";
 import { waitForTemporal } from "../../src/temporal/index.js";
 import { createWorker, installWorkerLogging } from "../../src/worker/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE } from "./constants.js";
@@ -52,6 +54,7 @@ export default async function setup(project: TestProject) {
       namespace: TEST_NAMESPACE,
       taskQueue: TEST_TASK_QUEUE,
       workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "workflows.ts"),
+      activities: SAMPLE_ACTIVITIES,
     });
   } catch (err) {
     await devServer.stop();
