@@ -1,6 +1,19 @@
 // What the workflow operations need from a workflow engine, in domain terms: plain JSON in and out, no SDK
 // types. src/temporal implements it with @temporalio/client; nothing here knows how.
 import type { IdReusePolicy } from "../registry/index.js";
+
+/** Temporal's workflow id conflict policies: what a start does when the id holds an open run. */
+export type IdConflictPolicy = "FAIL" | "USE_EXISTING" | "TERMINATE_EXISTING";
+
+/** How Temporal retries a failed run; undefined fields take Temporal's defaults. */
+export interface RetrySpec {
+  readonly initialIntervalMs: number | undefined;
+  readonly backoffCoefficient: number | undefined;
+  readonly maximumIntervalMs: number | undefined;
+  /** 0: unlimited. */
+  readonly maximumAttempts: number | undefined;
+  readonly nonRetryableErrorTypes: readonly string[];
+}
 import type { CallBound } from "./bound.js";
 
 export type WorkflowStatusName =
@@ -27,10 +40,14 @@ export interface StartSpec {
   readonly taskQueue: string;
   readonly args: readonly unknown[];
   readonly memo: Readonly<Record<string, unknown>> | undefined;
+  readonly searchAttributes: Readonly<Record<string, unknown>> | undefined;
   readonly idReusePolicy: IdReusePolicy | undefined;
+  readonly idConflictPolicy: IdConflictPolicy | undefined;
   readonly executionTimeoutMs: number | undefined;
   readonly runTimeoutMs: number | undefined;
   readonly taskTimeoutMs: number | undefined;
+  readonly retry: RetrySpec | undefined;
+  readonly startDelayMs: number | undefined;
   /**
    * The engine's own idempotency key for this start: starts with the same key on the same workflow id
    * make one run, however they race. Undefined: a fresh key per start.
@@ -48,13 +65,47 @@ export interface RunDescription {
   readonly closeTime: Date | undefined;
   readonly historyLength: number;
   readonly memo: Readonly<Record<string, unknown>>;
+  readonly pendingActivities: readonly PendingActivityInfo[];
+  readonly progress: ProgressInfo | undefined;
+  readonly inputRequest: InputRequestInfo | undefined;
+}
+
+export interface PendingActivityInfo {
+  readonly activityId: string;
+  readonly activityType: string;
+  readonly attempt: number;
+  /** SCHEDULED, STARTED or CANCEL_REQUESTED. */
+  readonly state: string;
+  readonly lastFailure: FailureInfo | undefined;
+  readonly nextAttemptScheduleTime: Date | undefined;
 }
 
 /** A run as a listing shows it. */
 export interface RunSummary {
+  readonly workflowId: string;
   readonly runId: string;
+  readonly workflowType: string;
+  readonly taskQueue: string;
   readonly status: WorkflowStatusName;
+  readonly startTime: Date | undefined;
+  readonly closeTime: Date | undefined;
+  readonly historyLength: number;
   readonly memo: Readonly<Record<string, unknown>>;
+}
+
+/** One page of a listing; `nextPageToken` undefined on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextPageToken: Uint8Array | undefined;
+}
+
+/** One history event as readable JSON. */
+export interface ReadableEvent {
+  readonly eventId: number;
+  readonly eventTime: Date | undefined;
+  /** Temporal's event type without its prefix, such as "ActivityTaskCompleted". */
+  readonly eventType: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
 }
 
 export interface FailureInfo {
@@ -62,6 +113,69 @@ export interface FailureInfo {
   readonly type: string;
   readonly stackTrace: string;
   readonly cause: FailureInfo | undefined;
+}
+
+/** What a workflow last reported about its progress (memo key "flowgate.progress"). */
+export interface ProgressInfo {
+  readonly step: string;
+  /** 0 to 100; undefined when the workflow did not say. */
+  readonly percent: number | undefined;
+  readonly message: string;
+}
+
+/** The input a run waits for from a person (memo key "flowgate.input"). */
+export interface InputRequestInfo {
+  /** The signal or update that answers it. */
+  readonly name: string;
+  readonly prompt: string;
+  /** JSON Schema of the answer; undefined: any JSON. */
+  readonly schema: unknown;
+}
+
+/** Memo keys of the history convention workflows in any language use to report progress and await input. */
+export const PROGRESS_MEMO = "flowgate.progress";
+export const INPUT_MEMO = "flowgate.input";
+
+export type WatchEventType =
+  | "STARTED"
+  | "ACTIVITY_SCHEDULED"
+  | "ACTIVITY_RETRIED"
+  | "ACTIVITY_COMPLETED"
+  | "ACTIVITY_FAILED"
+  | "SIGNAL_RECEIVED"
+  | "UPDATE_ACCEPTED"
+  | "UPDATE_COMPLETED"
+  | "TIMER_STARTED"
+  | "TIMER_FIRED"
+  | "PROGRESS"
+  | "WAITING_FOR_INPUT"
+  | "INPUT_RECEIVED"
+  | "CANCEL_REQUESTED"
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELED"
+  | "TERMINATED"
+  | "TIMED_OUT"
+  | "CONTINUED_AS_NEW";
+
+/** One meaningful event of a run, from its history (see WorkflowEventType in the proto for each type's fields). */
+export interface WatchEvent {
+  /** The history event id it comes from, in its run. */
+  readonly eventId: number;
+  readonly runId: string;
+  readonly time: Date;
+  readonly type: WatchEventType;
+  /** Activity type, signal, update or timer id; the workflow type for STARTED; "" when none. */
+  readonly name: string;
+  /** Activity attempt; 0 when not an activity event. */
+  readonly attempt: number;
+  /** Input or result as a JSON value; undefined when the event carries none. */
+  readonly data: unknown;
+  readonly failure: FailureInfo | undefined;
+  readonly progress: ProgressInfo | undefined;
+  readonly inputRequest: InputRequestInfo | undefined;
+  /** For CONTINUED_AS_NEW; "" otherwise. */
+  readonly newRunId: string;
 }
 
 /** A run's status and, once it closed with one, its result or failure. */
@@ -95,6 +209,30 @@ export interface WorkflowEngine {
    * last run of its chain, whose id the outcome carries; without, that run's own close is reported.
    */
   awaitOutcome(ref: RunRef, follow: boolean, bound: CallBound): Promise<RunOutcome>;
+  /** Sends a signal; Temporal delivers a signal retried with the same `requestId` once. */
+  signal(ref: RunRef, name: string, args: readonly unknown[], requestId: string | undefined, bound: CallBound): Promise<void>;
+  /** Runs a query; throws QueryFailedError when the workflow cannot answer it. */
+  query(ref: RunRef, name: string, args: readonly unknown[], bound: CallBound): Promise<unknown>;
+  /** Runs an update and waits for its result; throws UpdateFailedError when the workflow refuses it or fails it. */
+  update(ref: RunRef, name: string, args: readonly unknown[], updateId: string, bound: CallBound): Promise<unknown>;
+  /** Signals the run of `spec.workflowId`, starting it from `spec` first when no run is open. */
+  signalWithStart(
+    spec: StartSpec,
+    signal: { name: string; args: readonly unknown[] },
+    bound: CallBound,
+  ): Promise<{ runId: string; started: boolean }>;
+  /** One page of the runs a visibility query selects, newest first. */
+  list(query: string, pageSize: number, pageToken: Uint8Array | undefined, bound: CallBound): Promise<Page<RunSummary>>;
+  /** How many runs a visibility query selects. */
+  count(query: string, bound: CallBound): Promise<number>;
+  /** One page of a run's history, oldest first, as readable JSON. */
+  history(ref: RunRef, pageSize: number, pageToken: Uint8Array | undefined, bound: CallBound): Promise<Page<ReadableEvent>>;
+  /**
+   * The watch events of one run (not the latest: `runId` must be set), from its first history event, as
+   * Temporal records them: long-polls while the run is open, ends after its close event. Stops, throwing
+   * the signal's reason, when `signal` aborts.
+   */
+  watchRun(ref: RunRef, signal: AbortSignal): AsyncIterable<WatchEvent>;
   /** Asks a run to cancel, recording `reason` in its history. */
   cancel(ref: RunRef, reason: string, bound: CallBound): Promise<void>;
   /** Terminates a run at once, recording `reason`. */

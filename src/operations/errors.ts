@@ -51,6 +51,35 @@ export class RunDeadlineError extends Error {
   }
 }
 
+/** A request field the operations refuse (a reserved memo key, a page token that is not one); the message names it. */
+export class InvalidRequestError extends Error {
+  override name = "InvalidRequestError";
+}
+
+/** An update the workflow refused (its validator) or whose handler failed; the message is the workflow's. */
+export class UpdateFailedError extends Error {
+  override name = "UpdateFailedError";
+  constructor(
+    readonly update: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(`update "${update}" was rejected or failed: ${reason}`, { cause });
+  }
+}
+
+/** A query the workflow could not answer: its handler failed, or the worker does not know it. */
+export class QueryFailedError extends Error {
+  override name = "QueryFailedError";
+  constructor(
+    readonly query: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(`query "${query}" failed: ${reason}`, { cause });
+  }
+}
+
 const message = (e: unknown) => (e as Error).message;
 
 export const OPERATIONS_ERROR_TABLE: ErrorTable = [
@@ -58,4 +87,7 @@ export const OPERATIONS_ERROR_TABLE: ErrorTable = [
   { name: "RunClosedError", match: (e) => e instanceof RunClosedError, code: Code.FailedPrecondition, message },
   { name: "RequestIdConflictError", match: (e) => e instanceof RequestIdConflictError, code: Code.AlreadyExists, message },
   { name: "RunDeadlineError", match: (e) => e instanceof RunDeadlineError, code: Code.DeadlineExceeded, message },
+  { name: "InvalidRequestError", match: (e) => e instanceof InvalidRequestError, code: Code.InvalidArgument, message },
+  { name: "UpdateFailedError", match: (e) => e instanceof UpdateFailedError, code: Code.FailedPrecondition, message },
+  { name: "QueryFailedError", match: (e) => e instanceof QueryFailedError, code: Code.FailedPrecondition, message },
 ];

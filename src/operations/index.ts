@@ -2,17 +2,35 @@
 // face of the API shares. Not to be confused with workflow code, which workers run (src/samples).
 export { callBound, ServerTimeLimitError, withTimeLimit } from "./bound.js";
 export type { CallBound, TimedBound } from "./bound.js";
-export { isOpen } from "./engine.js";
+export { INPUT_MEMO, isOpen, PROGRESS_MEMO } from "./engine.js";
 export type {
   FailureInfo,
+  IdConflictPolicy,
+  InputRequestInfo,
+  Page,
+  PendingActivityInfo,
+  ReadableEvent,
+  RetrySpec,
+  ProgressInfo,
   RunDescription,
   RunOutcome,
   RunRef,
   RunSummary,
   StartSpec,
+  WatchEvent,
+  WatchEventType,
   WorkflowEngine,
   WorkflowStatusName,
 } from "./engine.js";
-export { OPERATIONS_ERROR_TABLE, RequestIdConflictError, RunClosedError, RunDeadlineError, WorkflowAlreadyStartedError } from "./errors.js";
+export {
+  InvalidRequestError,
+  OPERATIONS_ERROR_TABLE,
+  QueryFailedError,
+  RequestIdConflictError,
+  RunClosedError,
+  RunDeadlineError,
+  UpdateFailedError,
+  WorkflowAlreadyStartedError,
+} from "./errors.js";
 export { WorkflowOperations } from "./operations.js";
-export type { OperationsOptions, StartRequest, StopRequest } from "./operations.js";
+export type { HandlerRequest, OperationsOptions, RunFilter, StartOptions, StartRequest, StopRequest } from "./operations.js";

@@ -3,10 +3,25 @@
 // ids, idempotency), waiting and stopping live here once. Engine calls go through the WorkflowEngine port.
 import { randomUUID } from "node:crypto";
 import type { JsonValue } from "@bufbuild/protobuf";
-import type { WorkflowRegistry, WorkflowTypeDefinition } from "../registry/index.js";
+import type { HandlerKind, IdReusePolicy, WorkflowRegistry, WorkflowTypeDefinition } from "../registry/index.js";
 import { withTimeLimit, type CallBound } from "./bound.js";
-import { isOpen, type RunDescription, type RunOutcome, type RunRef, type StartSpec, type WorkflowEngine } from "./engine.js";
-import { RequestIdConflictError, RunClosedError, RunDeadlineError, WorkflowAlreadyStartedError } from "./errors.js";
+import {
+  isOpen,
+  type IdConflictPolicy,
+  type Page,
+  type ReadableEvent,
+  type RetrySpec,
+  type RunDescription,
+  type RunOutcome,
+  type RunRef,
+  type RunSummary,
+  type StartSpec,
+  type WatchEvent,
+  type WorkflowEngine,
+  type WorkflowStatusName,
+} from "./engine.js";
+import { InvalidRequestError, RequestIdConflictError, RunClosedError, RunDeadlineError, WorkflowAlreadyStartedError } from "./errors.js";
+import { WatchHub } from "./watch.js";
 
 /** A start as a client asks for it; empty strings mean "not given". */
 export interface StartRequest {
@@ -18,6 +33,37 @@ export interface StartRequest {
   readonly input: JsonValue | undefined;
   /** Idempotency key; empty for none. */
   readonly requestId: string;
+  /** Memo, search attributes, policies, timeouts, retries, delay; absent: the type's defaults. */
+  readonly options?: StartOptions;
+}
+
+/** A start's options as a client asks for them; undefined (or empty) means "not given". */
+export interface StartOptions {
+  readonly memo: Readonly<Record<string, JsonValue>>;
+  readonly searchAttributes: Readonly<Record<string, JsonValue>>;
+  readonly idConflictPolicy: IdConflictPolicy | undefined;
+  readonly idReusePolicy: IdReusePolicy | undefined;
+  readonly executionTimeoutMs: number | undefined;
+  readonly runTimeoutMs: number | undefined;
+  readonly taskTimeoutMs: number | undefined;
+  readonly retry: RetrySpec | undefined;
+  readonly startDelayMs: number | undefined;
+}
+
+/** A signal, query or update for a run. */
+export interface HandlerRequest extends RunRef {
+  readonly name: string;
+  readonly input: JsonValue | undefined;
+}
+
+/** Which runs a listing or count selects: every filter given must hold. */
+export interface RunFilter {
+  /** A visibility query; "" for none. */
+  readonly query: string;
+  readonly workflowType: string;
+  readonly status: WorkflowStatusName | undefined;
+  readonly startedAfter: Date | undefined;
+  readonly startedBefore: Date | undefined;
 }
 
 export interface StopRequest extends RunRef {
@@ -40,12 +86,34 @@ const EARLIER_RUNS_SEARCHED = 1000;
 
 const DEFAULT_STOP_REASON = "stopped through Flowgate";
 
+/** Memo keys a client may not set: Flowgate's own bookkeeping and the progress convention. */
+const RESERVED_MEMO_PREFIX = "flowgate.";
+
+/** Page size when a request sets none. */
+const DEFAULT_PAGE_SIZE = 100;
+
+/** Visibility's names for the statuses a filter can ask for. */
+const VISIBILITY_STATUS: Readonly<Partial<Record<WorkflowStatusName, string>>> = {
+  RUNNING: "Running",
+  COMPLETED: "Completed",
+  FAILED: "Failed",
+  CANCELED: "Canceled",
+  TERMINATED: "Terminated",
+  CONTINUED_AS_NEW: "ContinuedAsNew",
+  TIMED_OUT: "TimedOut",
+  PAUSED: "Paused",
+};
+
 export class WorkflowOperations {
+  private readonly watchers: WatchHub;
+
   constructor(
     private readonly engine: WorkflowEngine,
     readonly registry: WorkflowRegistry,
     private readonly options: OperationsOptions,
-  ) {}
+  ) {
+    this.watchers = new WatchHub(engine);
+  }
 
   /** The task queue a start of `type` goes to when the request names none. */
   taskQueueOf(type: WorkflowTypeDefinition): string {
@@ -60,21 +128,33 @@ export class WorkflowOperations {
   prepareStart(req: StartRequest): StartSpec {
     const type = this.registry.resolve(req.workflowType);
     this.registry.checkInput(type, req.input);
+    const o = req.options;
+    for (const key of Object.keys(o?.memo ?? {})) {
+      if (key.startsWith(RESERVED_MEMO_PREFIX)) {
+        throw new InvalidRequestError(`options.memo: key "${key}" is reserved (keys starting with "${RESERVED_MEMO_PREFIX}" are Flowgate's own)`);
+      }
+    }
     const derivedId = req.workflowId === "" && req.requestId !== "";
     const workflowId =
       req.workflowId !== "" ? req.workflowId : derivedId ? `${type.name}-${req.requestId}` : `${type.name}-${randomUUID()}`;
+    const memo = { ...o?.memo, ...(req.requestId !== "" ? { [REQUEST_ID_MEMO]: req.requestId } : {}) };
+    const searchAttributes = o?.searchAttributes ?? {};
     return {
       workflowType: type.name,
       workflowId,
       taskQueue: req.taskQueue || this.taskQueueOf(type),
       args: argsOf(type, req.input),
-      memo: req.requestId !== "" ? { [REQUEST_ID_MEMO]: req.requestId } : undefined,
+      memo: Object.keys(memo).length > 0 ? memo : undefined,
+      searchAttributes: Object.keys(searchAttributes).length > 0 ? searchAttributes : undefined,
       requestId: req.requestId !== "" ? req.requestId : undefined,
       // A derived id may never be reused: even two retries racing each other then start one run.
-      idReusePolicy: derivedId ? "REJECT_DUPLICATE" : type.defaults.idReusePolicy,
-      executionTimeoutMs: type.defaults.executionTimeoutMs,
-      runTimeoutMs: type.defaults.runTimeoutMs,
-      taskTimeoutMs: type.defaults.taskTimeoutMs,
+      idReusePolicy: derivedId ? "REJECT_DUPLICATE" : (o?.idReusePolicy ?? type.defaults.idReusePolicy),
+      idConflictPolicy: o?.idConflictPolicy,
+      executionTimeoutMs: o?.executionTimeoutMs ?? type.defaults.executionTimeoutMs,
+      runTimeoutMs: o?.runTimeoutMs ?? type.defaults.runTimeoutMs,
+      taskTimeoutMs: o?.taskTimeoutMs ?? type.defaults.taskTimeoutMs,
+      retry: o?.retry,
+      startDelayMs: o?.startDelayMs,
     };
   }
 
@@ -170,6 +250,120 @@ export class WorkflowOperations {
   }
 
   /**
+   * Sends a signal to a run, after checking it against the run's registered type: a signal the type declares,
+   * with input that matches its schema. The answer names the run that was signaled.
+   */
+  async signal(req: HandlerRequest & { requestId: string }, bound: CallBound): Promise<RunRef> {
+    const run = await this.checkedRun(req, "signal", bound, true);
+    await this.engine.signal(run, req.name, handlerArgs(req.input), req.requestId || undefined, bound);
+    return run;
+  }
+
+  /** Runs a query on a run (open or closed), checked against the run's registered type. */
+  async query(req: HandlerRequest, bound: CallBound): Promise<{ run: RunRef; result: unknown }> {
+    const run = await this.checkedRun(req, "query", bound, false);
+    return { run, result: await this.engine.query(run, req.name, handlerArgs(req.input), bound) };
+  }
+
+  /**
+   * Runs an update on an open run, checked against its registered type, and waits for its result: bounded
+   * like RunWorkflow by the call's deadline or the server's run timeout. A retry with the same request id
+   * gets the result of the first attempt's update.
+   */
+  async update(req: HandlerRequest & { requestId: string }, bound: CallBound): Promise<{ run: RunRef; updateId: string; result: unknown }> {
+    const run = await this.checkedRun(req, "update", bound, true);
+    const updateId = req.requestId || randomUUID();
+    const limited = bound.deadline === undefined ? withTimeLimit(bound, this.options.runTimeoutMs) : undefined;
+    try {
+      return { run, updateId, result: await this.engine.update(run, req.name, handlerArgs(req.input), updateId, limited ?? bound) };
+    } finally {
+      limited?.dispose();
+    }
+  }
+
+  /**
+   * Signals the workflow id's open run, or starts one and signals it. Both inputs are checked; the start
+   * follows the same rules as a plain start (type, queue, options), and a request id makes retries start at
+   * most one run.
+   */
+  async signalWithStart(
+    req: StartRequest & { signalName: string; signalInput: JsonValue | undefined },
+    bound: CallBound,
+  ): Promise<RunRef & { started: boolean }> {
+    const spec = this.prepareStart(req);
+    this.registry.checkHandler(spec.workflowType, "signal", req.signalName, req.signalInput, "signal_input");
+    if (req.requestId !== "") {
+      // A retry after its run closed finds that run, rather than starting another.
+      const earlier = await this.runStartedFor(spec.workflowId, req.requestId, bound);
+      if (earlier !== undefined) return { ...earlier, started: false };
+    }
+    const { runId, started } = await this.engine.signalWithStart(spec, { name: req.signalName, args: handlerArgs(req.signalInput) }, bound);
+    return { workflowId: spec.workflowId, runId, started };
+  }
+
+  /** One page of the runs the filter selects, newest first. */
+  async list(filter: RunFilter, pageSize: number, pageToken: string, bound: CallBound): Promise<{ runs: readonly RunSummary[]; nextPageToken: string }> {
+    const page = await this.engine.list(visibilityQuery(filter), pageSize || DEFAULT_PAGE_SIZE, decodePageToken(pageToken), bound);
+    return { runs: page.items, nextPageToken: encodePageToken(page.nextPageToken) };
+  }
+
+  /** How many runs the filter selects. */
+  count(filter: RunFilter, bound: CallBound): Promise<number> {
+    return this.engine.count(visibilityQuery(filter), bound);
+  }
+
+  /** One page of a run's history (the latest run's when the request names none). */
+  async history(
+    ref: RunRef,
+    pageSize: number,
+    pageToken: string,
+    bound: CallBound,
+  ): Promise<{ run: RunRef; events: readonly ReadableEvent[]; nextPageToken: string }> {
+    // The run is resolved first, so every page names the run it belongs to.
+    const run = ref.runId !== "" ? ref : await this.resolveRun(ref, bound);
+    const page = await this.engine.history(run, pageSize || DEFAULT_PAGE_SIZE, decodePageToken(pageToken), bound);
+    return { run, events: page.items, nextPageToken: encodePageToken(page.nextPageToken) };
+  }
+
+  /**
+   * The watch events of a run after `afterEventId`, as they happen, following continue-as-new to the new
+   * run; ends after the last run closes. Every watcher of one run shares one history poll (WatchHub). The
+   * run is resolved before the first event, so a missing one fails the call at once.
+   */
+  async *watch(ref: RunRef & { afterEventId: number }, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+    let run = ref.runId !== "" ? { workflowId: ref.workflowId, runId: ref.runId } : await this.resolveRun(ref, { signal, deadline: undefined });
+    let after = ref.afterEventId;
+    for (;;) {
+      let last: WatchEvent | undefined;
+      for await (const event of this.watchers.events(run, signal)) {
+        last = event;
+        if (event.eventId > after) yield event;
+      }
+      if (last?.type !== "CONTINUED_AS_NEW" || last.newRunId === "") return;
+      run = { workflowId: run.workflowId, runId: last.newRunId };
+      after = 0;
+    }
+  }
+
+  /** The latest run of a workflow id, by its run id. */
+  private async resolveRun(ref: RunRef, bound: CallBound): Promise<RunRef> {
+    const d = await this.engine.describe({ workflowId: ref.workflowId, runId: "" }, bound);
+    return { workflowId: d.workflowId, runId: d.runId };
+  }
+
+  /**
+   * The run a signal, query or update is for, resolved (so the answer names it), with the message checked
+   * against the run's registered type; `open` refuses a closed run.
+   */
+  private async checkedRun(req: HandlerRequest, kind: HandlerKind, bound: CallBound, open: boolean): Promise<RunRef> {
+    const d = await this.engine.describe(req, bound);
+    const run: RunRef = { workflowId: d.workflowId, runId: d.runId };
+    this.registry.checkHandler(d.workflowType, kind, req.name, req.input);
+    if (open && !isOpen(d.status)) throw new RunClosedError(run.workflowId, run.runId, d.status);
+    return run;
+  }
+
+  /**
    * The run of `workflowId` that `requestId` started, if any. The latest run is asked first (one cheap call);
    * only when it is closed and was started for another request id are the earlier runs searched.
    */
@@ -191,6 +385,46 @@ export class WorkflowOperations {
     if (status === "CONTINUED_AS_NEW" || status === "UNSPECIFIED") return { ...run, status, outcome: undefined };
     return this.engine.awaitOutcome(run, false, bound);
   }
+}
+
+/** A signal's, query's or update's arguments: its input as the one argument, or none. */
+function handlerArgs(input: JsonValue | undefined): unknown[] {
+  return input === undefined ? [] : [input];
+}
+
+/** The filter as one visibility query: the client's query and each filter, all of which must hold. */
+function visibilityQuery(filter: RunFilter): string {
+  const clauses: string[] = [];
+  if (filter.workflowType !== "") clauses.push(`WorkflowType = ${quote(filter.workflowType)}`);
+  if (filter.status !== undefined) {
+    const name = VISIBILITY_STATUS[filter.status];
+    if (name !== undefined) clauses.push(`ExecutionStatus = ${quote(name)}`);
+  }
+  if (filter.startedAfter !== undefined) clauses.push(`StartTime >= ${quote(filter.startedAfter.toISOString())}`);
+  if (filter.startedBefore !== undefined) clauses.push(`StartTime < ${quote(filter.startedBefore.toISOString())}`);
+  const query = filter.query.trim();
+  if (query === "") return clauses.join(" AND ");
+  if (clauses.length === 0) return query;
+  // ORDER BY must stay last, outside the parentheses around the client's condition.
+  const order = /\border\s+by\b/i.exec(query);
+  const condition = (order === null ? query : query.slice(0, order.index)).trim();
+  const orderBy = order === null ? "" : ` ${query.slice(order.index)}`;
+  return `${condition === "" ? "" : `(${condition}) AND `}${clauses.join(" AND ")}${orderBy}`;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+/** A page token as clients carry it: Temporal's bytes, base64url. */
+function encodePageToken(token: Uint8Array | undefined): string {
+  return token === undefined || token.length === 0 ? "" : Buffer.from(token).toString("base64url");
+}
+
+function decodePageToken(token: string): Uint8Array | undefined {
+  if (token === "") return undefined;
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(token)) throw new InvalidRequestError("page_token: not a page token from a previous page");
+  return Buffer.from(token, "base64url");
 }
 
 /** The workflow's arguments from the request's JSON input (checked against the type already). */

@@ -30,6 +30,29 @@ export class UnknownWorkflowTypeError extends Error {
   }
 }
 
+/**
+ * A signal, query or update the run's workflow type does not declare, or sent to a run whose type is not
+ * registered (so nothing says what it accepts).
+ */
+export class UndeclaredHandlerError extends Error {
+  override name = "UndeclaredHandlerError";
+  constructor(
+    readonly kind: "signal" | "query" | "update",
+    readonly handler: string,
+    readonly workflowType: string,
+    /** The type's handlers of that kind; undefined when the type is not registered. */
+    readonly declared: readonly string[] | undefined,
+  ) {
+    super(
+      declared === undefined
+        ? `${kind}_name: the run's workflow type "${workflowType}" is not registered, so its ${kind}s cannot be checked ` +
+            "(register the type, or set FLOWGATE_ALLOW_UNREGISTERED=true)"
+        : `${kind}_name: "${handler}" is not a ${kind} of workflow type "${workflowType}" ` +
+            `(declared: ${declared.length > 0 ? declared.join(", ") : "none"})`,
+    );
+  }
+}
+
 /** GetWorkflowType names a type the registry does not hold. */
 export class WorkflowTypeNotFoundError extends Error {
   override name = "WorkflowTypeNotFoundError";
@@ -80,6 +103,12 @@ export const REGISTRY_ERROR_TABLE: ErrorTable = [
   {
     name: "UnknownWorkflowTypeError",
     match: (e) => e instanceof UnknownWorkflowTypeError,
+    code: Code.InvalidArgument,
+    message: (e) => (e as Error).message,
+  },
+  {
+    name: "UndeclaredHandlerError",
+    match: (e) => e instanceof UndeclaredHandlerError,
     code: Code.InvalidArgument,
     message: (e) => (e as Error).message,
   },

@@ -2,7 +2,14 @@
 // code (the samples, later the library), or any type at all when the operator allows unregistered ones.
 export { defineWorkflowType } from "./definition.js";
 export type { HandlerDefinition, IdReusePolicy, JsonSchema, StartDefaults, WorkflowTypeDefinition } from "./definition.js";
-export { InvalidInputError, REGISTRY_ERROR_TABLE, RegistrationError, UnknownWorkflowTypeError, WorkflowTypeNotFoundError } from "./errors.js";
+export {
+  InvalidInputError,
+  REGISTRY_ERROR_TABLE,
+  RegistrationError,
+  UndeclaredHandlerError,
+  UnknownWorkflowTypeError,
+  WorkflowTypeNotFoundError,
+} from "./errors.js";
 export { loadWorkflowsFile, parseWorkflowsFile, WorkflowsFileError } from "./file.js";
 export { WorkflowRegistry } from "./registry.js";
-export type { RegistryOptions } from "./registry.js";
+export type { HandlerKind, RegistryOptions } from "./registry.js";

@@ -1,7 +1,22 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { defineWorkflowType, type WorkflowTypeDefinition } from "./definition.js";
-import { InvalidInputError, RegistrationError, UnknownWorkflowTypeError, WorkflowTypeNotFoundError } from "./errors.js";
+import {
+  InvalidInputError,
+  RegistrationError,
+  UndeclaredHandlerError,
+  UnknownWorkflowTypeError,
+  WorkflowTypeNotFoundError,
+} from "./errors.js";
 import { compileSchema, type Validator } from "./schema.js";
+
+/** The three kinds of message a running workflow takes. */
+export type HandlerKind = "signal" | "query" | "update";
+
+const HANDLERS_OF: Readonly<Record<HandlerKind, "signals" | "queries" | "updates">> = {
+  signal: "signals",
+  query: "queries",
+  update: "updates",
+};
 
 export interface RegistryOptions {
   /** Accept any workflow type name, unchecked (FLOWGATE_ALLOW_UNREGISTERED). */
@@ -11,6 +26,8 @@ export interface RegistryOptions {
 /** The workflow types the API may start, by name, with their compiled input schemas. */
 export class WorkflowRegistry {
   private readonly byName = new Map<string, { definition: WorkflowTypeDefinition; validateInput: Validator | undefined }>();
+  /** Input validators of signals, queries and updates, by `type\0kind\0name`; undefined: any JSON. */
+  private readonly handlerInputs = new Map<string, Validator | undefined>();
   readonly allowUnregistered: boolean;
 
   /** Throws, naming the type and where it came from, on a duplicate name or a schema that does not compile. */
@@ -31,6 +48,18 @@ export class WorkflowRegistry {
         throw new RegistrationError(`workflow type "${definition.name}" (${definition.source}): input schema: ${(err as Error).message}`);
       }
       this.byName.set(definition.name, { definition, validateInput });
+      for (const kind of Object.keys(HANDLERS_OF) as HandlerKind[]) {
+        for (const handler of definition[HANDLERS_OF[kind]]) {
+          try {
+            const validate = handler.input === undefined ? undefined : compileSchema(handler.input);
+            this.handlerInputs.set(handlerKey(definition.name, kind, handler.name), validate);
+          } catch (err) {
+            throw new RegistrationError(
+              `workflow type "${definition.name}" (${definition.source}): ${kind} "${handler.name}": input schema: ${(err as Error).message}`,
+            );
+          }
+        }
+      }
     }
   }
 
@@ -78,4 +107,33 @@ export class WorkflowRegistry {
     }
     throw new InvalidInputError(type.name, violations);
   }
+
+  /**
+   * Checks a signal, query or update sent to a run of `typeName`: the type must be registered (unless
+   * unregistered types are allowed, which skips the check) and declare a handler of that name, and the
+   * input must match the handler's schema. `field` names the request field that holds the input.
+   */
+  checkHandler(typeName: string, kind: HandlerKind, name: string, input: JsonValue | undefined, field = "input"): void {
+    const type = this.byName.get(typeName);
+    if (type === undefined) {
+      if (this.allowUnregistered) return;
+      throw new UndeclaredHandlerError(kind, name, typeName, undefined);
+    }
+    const key = handlerKey(typeName, kind, name);
+    if (!this.handlerInputs.has(key)) {
+      throw new UndeclaredHandlerError(kind, name, typeName, type.definition[HANDLERS_OF[kind]].map((h) => h.name));
+    }
+    const validate = this.handlerInputs.get(key);
+    if (validate === undefined) return;
+    const violations = validate(input ?? null, field);
+    if (violations.length === 0) return;
+    if (input === undefined) {
+      throw new InvalidInputError(typeName, [{ path: [field], keyword: "required", message: `is required by ${kind} "${name}"` }]);
+    }
+    throw new InvalidInputError(typeName, violations);
+  }
+}
+
+function handlerKey(type: string, kind: HandlerKind, name: string): string {
+  return `${type}\0${kind}\0${name}`;
 }

@@ -72,9 +72,7 @@ export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
     const call = req.contextValues.get(kCall);
     const procedure = `${req.service.typeName}/${req.method.name}`;
     if (call !== undefined) call.procedure = procedure;
-    try {
-      return await next(req);
-    } catch (err) {
+    const fail = (err: unknown): ConnectError => {
       const connectErr = mapper.toConnectError(err, req.signal);
       const code = codeToString(connectErr.code);
       if (call !== undefined) {
@@ -84,9 +82,25 @@ export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
       if (HTTP_STATUS_BY_CODE[connectErr.code] >= 500 && !OPERATIONAL_CODES.has(connectErr.code)) {
         call?.log.error({ err: connectErr.cause ?? connectErr, procedure, code }, "rpc failed");
       }
-      throw connectErr;
+      return connectErr;
+    };
+    try {
+      const res = await next(req);
+      // A server stream fails while its messages are read, after `next` returned: map those failures too.
+      if (res.stream) return { ...res, message: mapFailures(res.message, fail) };
+      return res;
+    } catch (err) {
+      throw fail(err);
     }
   };
+}
+
+async function* mapFailures<T>(messages: AsyncIterable<T>, fail: (err: unknown) => ConnectError): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (err) {
+    throw fail(err);
+  }
 }
 
 /** A REST answer for a failure: the Connect error body `{code, message, details}`, and its HTTP status. */

@@ -1,20 +1,58 @@
 // WorkflowService: proto in, workflow operation, proto out. Input rules live in the proto (protovalidate) and
 // the registry (JSON Schemas), enforced before Temporal is called; errors are mapped by the error interceptor.
-import { create, fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs, timestampFromDate, ValueSchema, type Duration, type Value } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import {
+  durationFromMs,
+  durationMs,
+  timestampDate,
+  timestampFromDate,
+  ValueSchema,
+  type Duration,
+  type Timestamp,
+  type Value,
+} from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   WorkflowArgs,
+  WorkflowEventType,
   WorkflowFailureSchema,
+  WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowStatus,
   WorkflowTypeSchema,
+  type InputRequest,
+  type Progress,
+  type StartOptions as StartOptionsProto,
   type WorkflowFailure,
   type WorkflowHandler,
   type WorkflowType,
 } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
-import type { RunWorkflowRequest, StartWorkflowRequest, WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
-import { callBound, type CallBound, type FailureInfo, type RunOutcome, type StartRequest, type WorkflowOperations, type WorkflowStatusName } from "../operations/index.js";
+import type {
+  CountWorkflowsRequest,
+  ListWorkflowsRequest,
+  RunWorkflowRequest,
+  SignalWithStartRequest,
+  StartWorkflowRequest,
+  WatchWorkflowResponse,
+  WorkflowService,
+} from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import {
+  callBound,
+  type CallBound,
+  type FailureInfo,
+  type IdConflictPolicy,
+  type InputRequestInfo,
+  type ProgressInfo,
+  type RunFilter,
+  type RunOutcome,
+  type RunSummary,
+  type StartOptions,
+  type StartRequest,
+  type WatchEvent,
+  type WatchEventType,
+  type WorkflowOperations,
+  type WorkflowStatusName,
+} from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 
 export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
@@ -38,6 +76,17 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
         startTime: timestampFromDate(d.startTime),
         closeTime: d.closeTime ? timestampFromDate(d.closeTime) : undefined,
         historyLength: d.historyLength,
+        pendingActivities: d.pendingActivities.map((a) => ({
+          activityId: a.activityId,
+          activityType: a.activityType,
+          attempt: a.attempt,
+          state: a.state,
+          lastFailure: a.lastFailure ? failureToProto(a.lastFailure) : undefined,
+          nextAttemptScheduleTime: a.nextAttemptScheduleTime ? timestampFromDate(a.nextAttemptScheduleTime) : undefined,
+        })),
+        progress: progressToProto(d.progress),
+        waitingForInput: inputRequestToProto(d.inputRequest),
+        memo: memoToProto(d.memo),
       };
     },
 
@@ -51,6 +100,69 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
         { workflowId: req.workflowId, runId: req.runId, terminate: req.terminate, reason: req.reason },
         boundOf(ctx),
       );
+    },
+
+    async signalWorkflow(req, ctx) {
+      const input = optionalJson(req.input, "input");
+      return operations.signal({ workflowId: req.workflowId, runId: req.runId, name: req.signalName, input, requestId: req.requestId }, boundOf(ctx));
+    },
+
+    async queryWorkflow(req, ctx) {
+      const input = optionalJson(req.input, "input");
+      const { run, result } = await operations.query({ workflowId: req.workflowId, runId: req.runId, name: req.queryName, input }, boundOf(ctx));
+      return { ...run, result: jsonToValue(result) };
+    },
+
+    async updateWorkflow(req, ctx) {
+      const input = optionalJson(req.input, "input");
+      const { run, updateId, result } = await operations.update(
+        { workflowId: req.workflowId, runId: req.runId, name: req.updateName, input, requestId: req.requestId },
+        boundOf(ctx),
+      );
+      return { ...run, updateId, result: jsonToValue(result) };
+    },
+
+    async signalWithStart(req: SignalWithStartRequest, ctx) {
+      return operations.signalWithStart(
+        { ...startRequest(req), signalName: req.signalName, signalInput: optionalJson(req.signalInput, "signal_input") },
+        boundOf(ctx),
+      );
+    },
+
+    async listWorkflows(req, ctx) {
+      const { runs, nextPageToken } = await operations.list(filterOf(req), req.pageSize, req.pageToken, boundOf(ctx));
+      return { workflows: runs.map(summaryToProto), nextPageToken };
+    },
+
+    async countWorkflows(req, ctx) {
+      return { count: BigInt(await operations.count(filterOf(req), boundOf(ctx))) };
+    },
+
+    async getWorkflowHistory(req, ctx) {
+      const { run, events, nextPageToken } = await operations.history(
+        { workflowId: req.workflowId, runId: req.runId },
+        req.pageSize,
+        req.pageToken,
+        boundOf(ctx),
+      );
+      return {
+        ...run,
+        events: events.map((e) => ({
+          eventId: BigInt(e.eventId),
+          eventTime: e.eventTime === undefined ? undefined : timestampFromDate(e.eventTime),
+          eventType: e.eventType,
+          attributes: e.attributes as JsonObject,
+        })),
+        nextPageToken,
+      };
+    },
+
+    async *watchWorkflow(req, ctx) {
+      const events = operations.watch(
+        { workflowId: req.workflowId, runId: req.runId, afterEventId: Number(req.afterEventId) },
+        ctx.signal,
+      );
+      for await (const event of events) yield watchEventToProto(event);
     },
 
     async listWorkflowTypes() {
@@ -104,14 +216,149 @@ const ID_REUSE_TO_PROTO: Readonly<Record<IdReusePolicy, WorkflowIdReusePolicy>> 
   REJECT_DUPLICATE: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 };
 
-function startRequest(req: StartWorkflowRequest | RunWorkflowRequest): StartRequest {
+function startRequest(req: StartWorkflowRequest | RunWorkflowRequest | SignalWithStartRequest): StartRequest {
   return {
     workflowType: req.workflowType,
     workflowId: req.workflowId,
     taskQueue: req.taskQueue,
-    input: req.input === undefined ? undefined : valueToJson(req.input, "input"),
+    input: optionalJson(req.input, "input"),
     requestId: req.requestId,
+    options: req.options === undefined ? undefined : startOptions(req.options),
   };
+}
+
+function startOptions(o: StartOptionsProto): StartOptions {
+  const ms = (d: Duration | undefined) => (d === undefined ? undefined : Number(durationMs(d)));
+  const json = (map: Record<string, Value>, field: string) =>
+    Object.fromEntries(Object.entries(map).map(([key, value]) => [key, valueToJson(value, `${field}.${key}`)]));
+  const retry = o.retryPolicy;
+  return {
+    memo: json(o.memo, "options.memo"),
+    searchAttributes: json(o.searchAttributes, "options.search_attributes"),
+    idConflictPolicy: ID_CONFLICT_FROM_PROTO[o.idConflictPolicy],
+    idReusePolicy: ID_REUSE_FROM_PROTO[o.idReusePolicy],
+    executionTimeoutMs: ms(o.executionTimeout),
+    runTimeoutMs: ms(o.runTimeout),
+    taskTimeoutMs: ms(o.taskTimeout),
+    retry:
+      retry === undefined
+        ? undefined
+        : {
+            initialIntervalMs: ms(retry.initialInterval),
+            backoffCoefficient: retry.backoffCoefficient || undefined,
+            maximumIntervalMs: ms(retry.maximumInterval),
+            maximumAttempts: retry.maximumAttempts,
+            nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
+          },
+    startDelayMs: ms(o.startDelay),
+  };
+}
+
+const ID_CONFLICT_FROM_PROTO: Readonly<Record<WorkflowIdConflictPolicy, IdConflictPolicy | undefined>> = {
+  [WorkflowIdConflictPolicy.UNSPECIFIED]: undefined,
+  [WorkflowIdConflictPolicy.FAIL]: "FAIL",
+  [WorkflowIdConflictPolicy.USE_EXISTING]: "USE_EXISTING",
+  [WorkflowIdConflictPolicy.TERMINATE_EXISTING]: "TERMINATE_EXISTING",
+};
+
+const ID_REUSE_FROM_PROTO: Readonly<Record<WorkflowIdReusePolicy, IdReusePolicy | undefined>> = {
+  [WorkflowIdReusePolicy.UNSPECIFIED]: undefined,
+  [WorkflowIdReusePolicy.ALLOW_DUPLICATE]: "ALLOW_DUPLICATE",
+  [WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY]: "ALLOW_DUPLICATE_FAILED_ONLY",
+  [WorkflowIdReusePolicy.REJECT_DUPLICATE]: "REJECT_DUPLICATE",
+};
+
+function filterOf(req: ListWorkflowsRequest | CountWorkflowsRequest): RunFilter {
+  const date = (t: Timestamp | undefined) => (t === undefined ? undefined : timestampDate(t));
+  return {
+    query: req.query,
+    workflowType: req.workflowType,
+    status: req.status === WorkflowStatus.UNSPECIFIED ? undefined : STATUS_FROM_PROTO[req.status],
+    startedAfter: date(req.startedAfter),
+    startedBefore: date(req.startedBefore),
+  };
+}
+
+function summaryToProto(r: RunSummary) {
+  return {
+    workflowId: r.workflowId,
+    runId: r.runId,
+    workflowType: r.workflowType,
+    taskQueue: r.taskQueue,
+    status: STATUS_TO_PROTO[r.status],
+    startTime: r.startTime ? timestampFromDate(r.startTime) : undefined,
+    closeTime: r.closeTime ? timestampFromDate(r.closeTime) : undefined,
+    historyLength: BigInt(r.historyLength),
+    memo: memoToProto(r.memo),
+  };
+}
+
+/** A memo as a google.protobuf.Struct (protobuf-es holds a Struct field as plain JSON). */
+function memoToProto(memo: Readonly<Record<string, unknown>>): JsonObject {
+  return JSON.parse(JSON.stringify(memo)) as JsonObject;
+}
+
+function progressToProto(p: ProgressInfo | undefined): Progress | undefined {
+  return p === undefined ? undefined : ({ $typeName: "flowgate.workflow.v1.Progress", step: p.step, percent: p.percent, message: p.message } satisfies Progress);
+}
+
+function inputRequestToProto(r: InputRequestInfo | undefined): InputRequest | undefined {
+  if (r === undefined) return undefined;
+  return { $typeName: "flowgate.workflow.v1.InputRequest", name: r.name, prompt: r.prompt, schema: jsonToValue(r.schema, true) };
+}
+
+function watchEventToProto(e: WatchEvent): WatchWorkflowResponse {
+  return {
+    $typeName: "flowgate.workflow.v1.WatchWorkflowResponse",
+    eventId: BigInt(e.eventId),
+    runId: e.runId,
+    time: timestampFromDate(e.time),
+    type: EVENT_TYPE_TO_PROTO[e.type],
+    name: e.name,
+    attempt: e.attempt,
+    data: jsonToValue(e.data, true),
+    failure: e.failure ? failureToProto(e.failure) : undefined,
+    progress: progressToProto(e.progress),
+    inputRequest: inputRequestToProto(e.inputRequest),
+    newRunId: e.newRunId,
+  };
+}
+
+const EVENT_TYPE_TO_PROTO: Readonly<Record<WatchEventType, WorkflowEventType>> = {
+  STARTED: WorkflowEventType.STARTED,
+  ACTIVITY_SCHEDULED: WorkflowEventType.ACTIVITY_SCHEDULED,
+  ACTIVITY_RETRIED: WorkflowEventType.ACTIVITY_RETRIED,
+  ACTIVITY_COMPLETED: WorkflowEventType.ACTIVITY_COMPLETED,
+  ACTIVITY_FAILED: WorkflowEventType.ACTIVITY_FAILED,
+  SIGNAL_RECEIVED: WorkflowEventType.SIGNAL_RECEIVED,
+  UPDATE_ACCEPTED: WorkflowEventType.UPDATE_ACCEPTED,
+  UPDATE_COMPLETED: WorkflowEventType.UPDATE_COMPLETED,
+  TIMER_STARTED: WorkflowEventType.TIMER_STARTED,
+  TIMER_FIRED: WorkflowEventType.TIMER_FIRED,
+  PROGRESS: WorkflowEventType.PROGRESS,
+  WAITING_FOR_INPUT: WorkflowEventType.WAITING_FOR_INPUT,
+  INPUT_RECEIVED: WorkflowEventType.INPUT_RECEIVED,
+  CANCEL_REQUESTED: WorkflowEventType.CANCEL_REQUESTED,
+  COMPLETED: WorkflowEventType.COMPLETED,
+  FAILED: WorkflowEventType.FAILED,
+  CANCELED: WorkflowEventType.CANCELED,
+  TERMINATED: WorkflowEventType.TERMINATED,
+  TIMED_OUT: WorkflowEventType.TIMED_OUT,
+  CONTINUED_AS_NEW: WorkflowEventType.CONTINUED_AS_NEW,
+};
+
+/** A request's optional JSON field as JSON; undefined when absent. */
+function optionalJson(value: Value | undefined, field: string): JsonValue | undefined {
+  return value === undefined ? undefined : valueToJson(value, field);
+}
+
+/**
+ * A JSON value from Temporal (a result, an event's data) as a google.protobuf.Value. `undefined` is null,
+ * or absent with `absent`; what JSON cannot hold (a Date, a number that is not finite) goes through JSON.
+ */
+function jsonToValue(value: unknown, absent = false): Value | undefined {
+  if (value === undefined) return absent ? undefined : fromJson(ValueSchema, null);
+  return fromJson(ValueSchema, JSON.parse(JSON.stringify(value) ?? "null") as JsonValue);
 }
 
 function waitMs(wait: Duration | undefined): number {
@@ -162,14 +409,9 @@ function outcomeToProto(o: RunOutcome) {
       o.outcome === undefined
         ? undefined
         : o.outcome.kind === "result"
-          ? { case: "result" as const, value: fromJson(ValueSchema, toJsonValue(o.outcome.value)) }
+          ? { case: "result" as const, value: jsonToValue(o.outcome.value)! }
           : { case: "failure" as const, value: failureToProto(o.outcome.failure) },
   };
-}
-
-/** A workflow's return value as JSON; `undefined` (a workflow that returns nothing) becomes null. */
-function toJsonValue(value: unknown): JsonValue {
-  return value === undefined ? null : (value as JsonValue);
 }
 
 function failureToProto(f: FailureInfo): WorkflowFailure {
@@ -180,6 +422,18 @@ function failureToProto(f: FailureInfo): WorkflowFailure {
     cause: f.cause ? failureToProto(f.cause) : undefined,
   });
 }
+
+const STATUS_FROM_PROTO: Readonly<Record<WorkflowStatus, WorkflowStatusName>> = {
+  [WorkflowStatus.UNSPECIFIED]: "UNSPECIFIED",
+  [WorkflowStatus.RUNNING]: "RUNNING",
+  [WorkflowStatus.COMPLETED]: "COMPLETED",
+  [WorkflowStatus.FAILED]: "FAILED",
+  [WorkflowStatus.CANCELED]: "CANCELED",
+  [WorkflowStatus.TERMINATED]: "TERMINATED",
+  [WorkflowStatus.CONTINUED_AS_NEW]: "CONTINUED_AS_NEW",
+  [WorkflowStatus.TIMED_OUT]: "TIMED_OUT",
+  [WorkflowStatus.PAUSED]: "PAUSED",
+};
 
 const STATUS_TO_PROTO: Readonly<Record<WorkflowStatusName, WorkflowStatus>> = {
   UNSPECIFIED: WorkflowStatus.UNSPECIFIED,

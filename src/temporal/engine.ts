@@ -3,29 +3,40 @@
 import { randomUUID } from "node:crypto";
 import {
   type Client,
+  QueryNotRegisteredError,
+  QueryRejectedError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
 } from "@temporalio/client";
-import { encodeWorkflowIdReusePolicy, type Payload } from "@temporalio/common";
+import { encodeWorkflowIdConflictPolicy, encodeWorkflowIdReusePolicy, type Payload } from "@temporalio/common";
 import { msOptionalToTs } from "@temporalio/common/lib/time.js";
 // A CommonJS module: its namespace is only reachable as the default export under Node ESM.
 import protos from "@temporalio/proto";
 import {
+  QueryFailedError,
+  UpdateFailedError,
   WorkflowAlreadyStartedError,
   type CallBound,
+  type Page,
+  type PendingActivityInfo,
+  type ReadableEvent,
+  type RetrySpec,
   type RunDescription,
   type RunOutcome,
   type RunRef,
   type RunSummary,
   type StartSpec,
+  type WatchEvent,
   type WorkflowEngine,
 } from "../operations/index.js";
 import type { NativeConnection } from "@temporalio/worker/lib/connection.js";
 import type { TemporalClient } from "./connection.js";
 import { grpcStatusOf } from "./errors.js";
 import { statusOfFailure, toFailureInfo } from "./failures.js";
+import { memoInputRequest, memoProgress, readableEvent, WatchDecoder } from "./history.js";
 
 /** A poller seen within this long counts as polling (Temporal keeps pollers listed for a few minutes). */
 const POLLER_FRESH_MS = 70_000;
@@ -39,36 +50,124 @@ export class TemporalEngine implements WorkflowEngine {
    * one per call and has no public option for it.) It also skips the handle the SDK would build.
    */
   async start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }> {
-    const { client, namespace } = this.temporal;
-    const converter = client.options.loadedDataConverter.payloadConverter;
-    const toPayload = (value: unknown): Payload => converter.toPayload(value);
-    const request = {
-      namespace,
-      identity: client.options.identity,
-      requestId: spec.requestId ?? randomUUID(),
-      workflowId: spec.workflowId,
-      workflowType: { name: spec.workflowType },
-      taskQueue: { kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL, name: spec.taskQueue },
-      input: { payloads: spec.args.map(toPayload) },
-      memo: spec.memo === undefined ? undefined : { fields: mapValues(spec.memo, toPayload) },
-      workflowIdReusePolicy: encodeWorkflowIdReusePolicy(spec.idReusePolicy),
-      workflowExecutionTimeout: msOptionalToTs(spec.executionTimeoutMs),
-      workflowRunTimeout: msOptionalToTs(spec.runTimeoutMs),
-      workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
-    };
+    const request = this.startRequest(spec);
     try {
       const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
       return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError || grpcStatusOf(err).code === ALREADY_EXISTS) {
-        throw new WorkflowAlreadyStartedError(spec.workflowId, err);
+      throw alreadyStarted(spec, err);
+    }
+  }
+
+  async signalWithStart(
+    spec: StartSpec,
+    signal: { name: string; args: readonly unknown[] },
+    bound: CallBound,
+  ): Promise<{ runId: string; started: boolean }> {
+    const request = {
+      ...this.startRequest(spec),
+      signalName: signal.name,
+      signalInput: { payloads: signal.args.map((a) => this.toPayload(a)) },
+    };
+    try {
+      const res = await this.unary(bound, (c) => c.workflowService.signalWithStartWorkflowExecution(request));
+      return { runId: res.runId, started: res.started ?? false };
+    } catch (err) {
+      throw alreadyStarted(spec, err);
+    }
+  }
+
+  async signal(ref: RunRef, name: string, args: readonly unknown[], requestId: string | undefined, bound: CallBound): Promise<void> {
+    await this.unary(bound, (c) =>
+      c.workflowService.signalWorkflowExecution({
+        namespace: this.temporal.namespace,
+        workflowExecution: { workflowId: ref.workflowId, runId: ref.runId },
+        signalName: name,
+        input: { payloads: args.map((a) => this.toPayload(a)) },
+        identity: this.temporal.client.options.identity,
+        requestId: requestId ?? randomUUID(),
+      }),
+    );
+  }
+
+  async query(ref: RunRef, name: string, args: readonly unknown[], bound: CallBound): Promise<unknown> {
+    try {
+      return await this.unary(bound, (c) => handleOf(c, ref).query(name, ...args));
+    } catch (err) {
+      if (err instanceof QueryNotRegisteredError) throw new QueryFailedError(name, err.message, err);
+      if (err instanceof QueryRejectedError) throw new QueryFailedError(name, `rejected: the run is ${String(err.status)}`, err);
+      throw err;
+    }
+  }
+
+  async update(ref: RunRef, name: string, args: readonly unknown[], updateId: string, bound: CallBound): Promise<unknown> {
+    // Over grpc-js, whose calls a client's cancel can stop: an update waits for the workflow.
+    try {
+      return await this.within(bound, () => handleOf(this.temporal.client, ref).executeUpdate(name, { args: [...args] as [unknown], updateId }));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const reason = err.cause instanceof Error ? err.cause.message : err.message;
+        throw new UpdateFailedError(name, reason, err);
       }
       throw err;
     }
   }
 
+  async list(query: string, pageSize: number, pageToken: Uint8Array | undefined, bound: CallBound): Promise<Page<RunSummary>> {
+    const page = await this.unary(bound, (c) =>
+      c.workflowService.listWorkflowExecutions({ namespace: this.temporal.namespace, query, pageSize, nextPageToken: pageToken }),
+    );
+    return {
+      items: (page.executions ?? []).map((info) => this.toRunSummary(info)),
+      nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
+    };
+  }
+
+  async count(query: string, bound: CallBound): Promise<number> {
+    const res = await this.unary(bound, (c) => c.workflowService.countWorkflowExecutions({ namespace: this.temporal.namespace, query }));
+    return Number(res.count ?? 0);
+  }
+
+  async history(ref: RunRef, pageSize: number, pageToken: Uint8Array | undefined, bound: CallBound): Promise<Page<ReadableEvent>> {
+    const res = await this.unary(bound, (c) =>
+      c.workflowService.getWorkflowExecutionHistory({
+        namespace: this.temporal.namespace,
+        execution: { workflowId: ref.workflowId, runId: ref.runId },
+        maximumPageSize: pageSize,
+        nextPageToken: pageToken,
+      }),
+    );
+    const converter = this.temporal.client.options.loadedDataConverter;
+    return {
+      items: (res.history?.events ?? []).map((e) => readableEvent(e, converter)),
+      nextPageToken: res.nextPageToken?.length ? res.nextPageToken : undefined,
+    };
+  }
+
+  async *watchRun(ref: RunRef, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const converter = this.temporal.client.options.loadedDataConverter;
+    const decoder = new WatchDecoder(ref.runId, converter);
+    let nextPageToken: Uint8Array | undefined;
+    for (;;) {
+      // A long poll over grpc-js, cancelled by the signal: Temporal answers when the run has new events (or
+      // empty, after its own poll timeout), and with no next page once the run has closed.
+      const res = await this.within({ signal, deadline: undefined }, () =>
+        this.temporal.client.workflowService.getWorkflowExecutionHistory({
+          namespace: this.temporal.namespace,
+          execution: { workflowId: ref.workflowId, runId: ref.runId },
+          nextPageToken,
+          waitNewEvent: true,
+          historyEventFilterType: protos.temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT,
+        }),
+      );
+      for (const event of res.history?.events ?? []) yield* decoder.decode(event);
+      if (!res.nextPageToken?.length) return;
+      nextPageToken = res.nextPageToken;
+    }
+  }
+
   async describe(ref: RunRef, bound: CallBound): Promise<RunDescription> {
-    return this.unary(bound, async (c) => toRunDescription(await handleOf(c, ref).describe()));
+    return this.unary(bound, async (c) => this.toRunDescription(await handleOf(c, ref).describe()));
   }
 
   async findLatest(workflowId: string, bound: CallBound): Promise<RunDescription | undefined> {
@@ -85,25 +184,15 @@ export class TemporalEngine implements WorkflowEngine {
     let nextPageToken: Uint8Array | undefined;
     let seen = 0;
     do {
-      const page = await this.unary(bound, (c) =>
-        c.workflowService.listWorkflowExecutions({
-          namespace: this.temporal.namespace,
-          query,
-          pageSize: Math.min(100, limit - seen),
-          nextPageToken,
-        }),
-      );
-      for (const info of page.executions ?? []) {
+      const page = await this.list(query, Math.min(100, limit - seen), nextPageToken, bound);
+      for (const run of page.items) {
         if (seen++ >= limit) return;
-        yield {
-          runId: info.execution?.runId ?? "",
-          status: statusName(info.status),
-      memo: this.decodeMemo(info.memo?.fields),
-        };
+        yield run;
       }
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      nextPageToken = page.nextPageToken;
     } while (nextPageToken !== undefined && seen < limit);
   }
+
 
   async awaitOutcome(run: RunRef, follow: boolean, bound: CallBound): Promise<RunOutcome> {
     // A long poll under a gRPC deadline spins: Temporal answers it at once, empty, while the deadline is
@@ -192,6 +281,80 @@ export class TemporalEngine implements WorkflowEngine {
     return settledBy(call, signal);
   }
 
+  private toPayload(value: unknown): Payload {
+    return this.temporal.client.options.loadedDataConverter.payloadConverter.toPayload(value);
+  }
+
+  /** StartWorkflowExecution's request for a start; SignalWithStart takes the same fields and its signal. */
+  private startRequest(spec: StartSpec) {
+    const { client, namespace } = this.temporal;
+    const toPayload = (value: unknown) => this.toPayload(value);
+    return {
+      namespace,
+      identity: client.options.identity,
+      requestId: spec.requestId ?? randomUUID(),
+      workflowId: spec.workflowId,
+      workflowType: { name: spec.workflowType },
+      taskQueue: { kind: protos.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL, name: spec.taskQueue },
+      input: { payloads: spec.args.map(toPayload) },
+      memo: spec.memo === undefined ? undefined : { fields: mapValues(spec.memo, toPayload) },
+      // Untyped: Temporal decodes each JSON value by the type the namespace registered for the attribute.
+      searchAttributes: spec.searchAttributes === undefined ? undefined : { indexedFields: mapValues(spec.searchAttributes, toPayload) },
+      workflowIdReusePolicy: encodeWorkflowIdReusePolicy(spec.idReusePolicy),
+      workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy(spec.idConflictPolicy),
+      workflowExecutionTimeout: msOptionalToTs(spec.executionTimeoutMs),
+      workflowRunTimeout: msOptionalToTs(spec.runTimeoutMs),
+      workflowTaskTimeout: msOptionalToTs(spec.taskTimeoutMs),
+      retryPolicy: spec.retry === undefined ? undefined : retryPolicyOf(spec.retry),
+      workflowStartDelay: msOptionalToTs(spec.startDelayMs),
+    };
+  }
+
+  private toRunSummary(info: protos.temporal.api.workflow.v1.IWorkflowExecutionInfo): RunSummary {
+    return {
+      workflowId: info.execution?.workflowId ?? "",
+      runId: info.execution?.runId ?? "",
+      workflowType: info.type?.name ?? "",
+      taskQueue: info.taskQueue ?? "",
+      status: statusName(info.status),
+      startTime: dateOf(info.startTime),
+      closeTime: dateOf(info.closeTime),
+      historyLength: Number(info.historyLength ?? 0),
+      memo: this.decodeMemo(info.memo?.fields),
+    };
+  }
+
+  private toRunDescription(d: WorkflowExecutionDescription): RunDescription {
+    const memo = d.memo ?? {};
+    return {
+      workflowId: d.workflowId,
+      runId: d.runId,
+      workflowType: d.type,
+      taskQueue: d.taskQueue,
+      status: d.status.name === "CANCELLED" ? "CANCELED" : d.status.name === "UNKNOWN" ? "UNSPECIFIED" : d.status.name,
+      startTime: d.startTime,
+      closeTime: d.closeTime,
+      historyLength: d.historyLength,
+      memo,
+      pendingActivities: (d.raw.pendingActivities ?? []).map((a) => this.toPendingActivity(a)),
+      progress: memoProgress(memo),
+      inputRequest: memoInputRequest(memo),
+    };
+  }
+
+  private toPendingActivity(a: protos.temporal.api.workflow.v1.IPendingActivityInfo): PendingActivityInfo {
+    const { failureConverter, payloadConverter } = this.temporal.client.options.loadedDataConverter;
+    const state = protos.temporal.api.enums.v1.PendingActivityState[a.state ?? 0] ?? "";
+    return {
+      activityId: a.activityId ?? "",
+      activityType: a.activityType?.name ?? "",
+      attempt: a.attempt ?? 0,
+      state: state.replace("PENDING_ACTIVITY_STATE_", ""),
+      lastFailure: a.lastFailure ? toFailureInfo(failureConverter.failureToError(a.lastFailure, payloadConverter)) : undefined,
+      nextAttemptScheduleTime: dateOf(a.nextAttemptScheduleTime),
+    };
+  }
+
   private decodeMemo(fields: Record<string, protos.temporal.api.common.v1.IPayload> | null | undefined): Record<string, unknown> {
     const converter = this.temporal.client.options.loadedDataConverter.payloadConverter;
     return mapValues(fields ?? {}, (payload) => converter.fromPayload(payload));
@@ -206,6 +369,29 @@ export class TemporalEngine implements WorkflowEngine {
     if (native === undefined) return this.within(bound, () => fn(this.temporal.client));
     return withinNative(native.connection, bound, () => fn(native.client));
   }
+}
+
+/** A refused start as the operations' error, when the workflow id holds a run; other errors as they are. */
+function alreadyStarted(spec: StartSpec, err: unknown): unknown {
+  if (err instanceof WorkflowExecutionAlreadyStartedError || grpcStatusOf(err).code === ALREADY_EXISTS) {
+    return new WorkflowAlreadyStartedError(spec.workflowId, err);
+  }
+  return err;
+}
+
+function retryPolicyOf(retry: RetrySpec): protos.temporal.api.common.v1.IRetryPolicy {
+  return {
+    initialInterval: msOptionalToTs(retry.initialIntervalMs),
+    backoffCoefficient: retry.backoffCoefficient,
+    maximumInterval: msOptionalToTs(retry.maximumIntervalMs),
+    maximumAttempts: retry.maximumAttempts,
+    nonRetryableErrorTypes: [...retry.nonRetryableErrorTypes],
+  };
+}
+
+function dateOf(ts: protos.google.protobuf.ITimestamp | null | undefined): Date | undefined {
+  if (ts === null || ts === undefined) return undefined;
+  return new Date(Number(ts.seconds ?? 0) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));
 }
 
 function handleOf(client: Client, ref: RunRef) {
@@ -250,18 +436,4 @@ function statusName(status: protos.temporal.api.enums.v1.WorkflowExecutionStatus
   const name = protos.temporal.api.enums.v1.WorkflowExecutionStatus[status ?? 0] ?? "WORKFLOW_EXECUTION_STATUS_UNSPECIFIED";
   const short = name.replace("WORKFLOW_EXECUTION_STATUS_", "");
   return short === "CANCELED" || short === "CANCELLED" ? "CANCELED" : (short as RunSummary["status"]);
-}
-
-function toRunDescription(d: WorkflowExecutionDescription): RunDescription {
-  return {
-    workflowId: d.workflowId,
-    runId: d.runId,
-    workflowType: d.type,
-    taskQueue: d.taskQueue,
-    status: d.status.name === "CANCELLED" ? "CANCELED" : d.status.name === "UNKNOWN" ? "UNSPECIFIED" : d.status.name,
-    startTime: d.startTime,
-    closeTime: d.closeTime,
-    historyLength: d.historyLength,
-    memo: d.memo ?? {},
-  };
 }

@@ -7,6 +7,20 @@ import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { WorkflowTypeSchema } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import {
+  CountWorkflowsRequestSchema,
+  CountWorkflowsResponseSchema,
+  GetWorkflowHistoryRequestSchema,
+  GetWorkflowHistoryResponseSchema,
+  ListWorkflowsRequestSchema,
+  ListWorkflowsResponseSchema,
+  QueryWorkflowRequestSchema,
+  QueryWorkflowResponseSchema,
+  SignalWithStartRequestSchema,
+  SignalWithStartResponseSchema,
+  SignalWorkflowRequestSchema,
+  SignalWorkflowResponseSchema,
+  UpdateWorkflowRequestSchema,
+  UpdateWorkflowResponseSchema,
   GetWorkflowTypeResponseSchema,
   ListWorkflowTypesResponseSchema,
   GetWorkflowResultRequestSchema,
@@ -25,10 +39,7 @@ import {
 export type ProtocolName = "grpc" | "grpc-web" | "connect-json" | "connect-binary" | "rest";
 export const PROTOCOLS: readonly ProtocolName[] = ["grpc", "grpc-web", "connect-json", "connect-binary", "rest"];
 
-type WorkflowClient = Pick<
-  Client<typeof WorkflowService>,
-  "startWorkflow" | "runWorkflow" | "getWorkflowStatus" | "getWorkflowResult" | "stopWorkflow" | "listWorkflowTypes" | "getWorkflowType"
->;
+type WorkflowClient = Omit<Client<typeof WorkflowService>, "watchWorkflow">;
 
 export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
   switch (protocol) {
@@ -80,6 +91,20 @@ function restClient(baseUrl: string): WorkflowClient {
     }
     return fromJson(output, json);
   };
+  const query = (fields: JsonObject) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+    }
+    const text = params.toString();
+    return text === "" ? "" : `?${text}`;
+  };
+  /** The request's JSON without the fields the path carries. */
+  const bodyOf = <D extends DescMessage>(schema: D, init: MessageInitShape<D> | undefined, inPath: readonly string[]) => {
+    const json = snake(schema, init);
+    for (const field of inPath) delete json[field];
+    return json;
+  };
   const runPath = (id: string, runId: string) => `/${encodeURIComponent(id)}${runId ? `/${encodeURIComponent(runId)}` : ""}`;
   const snake = <D extends DescMessage>(schema: D, init: MessageInitShape<D> | undefined) =>
     toJson(schema, create(schema, init), { useProtoFieldName: true }) as JsonObject;
@@ -99,6 +124,32 @@ function restClient(baseUrl: string): WorkflowClient {
       const r = create(StopWorkflowRequestSchema, req);
       const body = snake(StopWorkflowRequestSchema, { terminate: r.terminate, reason: r.reason });
       return call("POST", `/workflows/v1/stop${runPath(r.workflowId, r.runId)}`, StopWorkflowResponseSchema, body, o);
+    },
+    signalWorkflow: (req, o) => {
+      const r = create(SignalWorkflowRequestSchema, req);
+      const path = `/workflows/v1/signal/${encodeURIComponent(r.workflowId)}/${encodeURIComponent(r.signalName)}`;
+      return call("POST", path, SignalWorkflowResponseSchema, bodyOf(SignalWorkflowRequestSchema, req, ["workflow_id", "signal_name"]), o);
+    },
+    queryWorkflow: (req, o) => {
+      const r = create(QueryWorkflowRequestSchema, req);
+      const path = `/workflows/v1/query/${encodeURIComponent(r.workflowId)}/${encodeURIComponent(r.queryName)}`;
+      return call("POST", path, QueryWorkflowResponseSchema, bodyOf(QueryWorkflowRequestSchema, req, ["workflow_id", "query_name"]), o);
+    },
+    updateWorkflow: (req, o) => {
+      const r = create(UpdateWorkflowRequestSchema, req);
+      const path = `/workflows/v1/update/${encodeURIComponent(r.workflowId)}/${encodeURIComponent(r.updateName)}`;
+      return call("POST", path, UpdateWorkflowResponseSchema, bodyOf(UpdateWorkflowRequestSchema, req, ["workflow_id", "update_name"]), o);
+    },
+    signalWithStart: (req, o) =>
+      call("POST", "/workflows/v1/signal-with-start", SignalWithStartResponseSchema, snake(SignalWithStartRequestSchema, req), o),
+    listWorkflows: (req, o) =>
+      call("GET", `/workflows/v1/list${query(snake(ListWorkflowsRequestSchema, req))}`, ListWorkflowsResponseSchema, undefined, o),
+    countWorkflows: (req, o) =>
+      call("GET", `/workflows/v1/count${query(snake(CountWorkflowsRequestSchema, req))}`, CountWorkflowsResponseSchema, undefined, o),
+    getWorkflowHistory: (req, o) => {
+      const r = create(GetWorkflowHistoryRequestSchema, req);
+      const page = query({ page_size: r.pageSize || undefined, page_token: r.pageToken } as JsonObject);
+      return call("GET", `/workflows/v1/history${runPath(r.workflowId, r.runId)}${page}`, GetWorkflowHistoryResponseSchema, undefined, o);
     },
     listWorkflowTypes: (_req, o) => call("GET", "/workflows/v1/types", ListWorkflowTypesResponseSchema, undefined, o),
     getWorkflowType: async (req, o) => {

@@ -1,5 +1,6 @@
 // Direct access to the run's Temporal, for assertions on what Flowgate did there (its history).
 import { Client, Connection } from "@temporalio/client";
+import { temporal } from "@temporalio/proto";
 import { inject } from "vitest";
 import { TEST_NAMESPACE } from "./constants.js";
 
@@ -26,6 +27,24 @@ export async function runIdsOf(workflowId: string): Promise<string[]> {
     const runIds: string[] = [];
     for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runIds.push(run.runId);
     return runIds;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Registers a Keyword search attribute in the test namespace (the dev server preregisters none of the
+ * custom ones), so tests can index runs by it. Registering one that exists is a no-op.
+ */
+export async function ensureKeywordSearchAttribute(name: string): Promise<void> {
+  const connection = await Connection.connect({ address: inject("temporalAddress") });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace: TEST_NAMESPACE });
+    if (existing.customAttributes?.[name] !== undefined) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace: TEST_NAMESPACE,
+      searchAttributes: { [name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+    });
   } finally {
     await connection.close();
   }

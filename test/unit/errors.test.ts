@@ -7,13 +7,22 @@ import { describe, expect, it } from "vitest";
 import { ViolationsSchema } from "../../gen/buf/validate/validate_pb.js";
 import { mapThroughTables, type ErrorTable } from "../../src/errors/index.js";
 import {
+  InvalidRequestError,
   OPERATIONS_ERROR_TABLE,
+  QueryFailedError,
   RequestIdConflictError,
   RunClosedError,
   RunDeadlineError,
+  UpdateFailedError,
   WorkflowAlreadyStartedError,
 } from "../../src/operations/index.js";
-import { InvalidInputError, REGISTRY_ERROR_TABLE, UnknownWorkflowTypeError, WorkflowTypeNotFoundError } from "../../src/registry/index.js";
+import {
+  InvalidInputError,
+  REGISTRY_ERROR_TABLE,
+  UndeclaredHandlerError,
+  UnknownWorkflowTypeError,
+  WorkflowTypeNotFoundError,
+} from "../../src/registry/index.js";
 import { createErrorMapper, HTTP_STATUS_BY_CODE } from "../../src/server/errors.js";
 import { TEMPORAL_ERROR_TABLE } from "../../src/temporal/index.js";
 
@@ -45,10 +54,19 @@ describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
   ["RunClosedError", new RunClosedError("wf-3", "run-3", "COMPLETED"), Code.FailedPrecondition, /^workflow "wf-3" run "run-3" is already closed \(COMPLETED\)$/],
   ["RequestIdConflictError", new RequestIdConflictError("wf-4", undefined), Code.AlreadyExists, /different request_id/],
   ["RunDeadlineError", new RunDeadlineError({ workflowId: "wf-5", runId: "run-5" }, undefined), Code.DeadlineExceeded, /"wf-5" run "run-5" was still running/],
+  ["InvalidRequestError", new InvalidRequestError('options.memo: key "flowgate.x" is reserved'), Code.InvalidArgument, /^options\.memo: key "flowgate\.x" is reserved$/],
+  ["UpdateFailedError", new UpdateFailedError("decision", "a rejection needs a comment"), Code.FailedPrecondition, /^update "decision" was rejected or failed: a rejection needs a comment$/],
+  ["QueryFailedError", new QueryFailedError("state", "no such query"), Code.FailedPrecondition, /^query "state" failed: no such query$/],
 ]);
 
 describeTable("registry error table", REGISTRY_ERROR_TABLE, [
   ["UnknownWorkflowTypeError", new UnknownWorkflowTypeError("gret", ["greet", "sleep"]), Code.InvalidArgument, /^workflow_type: "gret" is not a registered workflow type \(registered: greet, sleep\)$/],
+  [
+    "UndeclaredHandlerError",
+    new UndeclaredHandlerError("signal", "decide", "approval", ["decision"]),
+    Code.InvalidArgument,
+    /^signal_name: "decide" is not a signal of workflow type "approval" \(declared: decision\)$/,
+  ],
   ["WorkflowTypeNotFoundError", new WorkflowTypeNotFoundError("gret", ["greet"]), Code.NotFound, /^workflow type "gret" is not registered \(registered: greet\)$/],
   [
     "InvalidInputError",

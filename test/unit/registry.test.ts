@@ -6,7 +6,7 @@ import {
   InvalidInputError,
   parseWorkflowsFile,
   RegistrationError,
-  UnknownWorkflowTypeError,
+  UndeclaredHandlerError, UnknownWorkflowTypeError,
   WorkflowRegistry,
   WorkflowsFileError,
 } from "../../src/registry/index.js";
@@ -137,9 +137,23 @@ describe("WorkflowRegistry", () => {
   const registry = new WorkflowRegistry([...SAMPLE_WORKFLOW_TYPES, spread]);
 
   it("lists types by name and refuses an unknown one, listing the registered", () => {
-    expect(registry.list().map((t) => t.name)).toEqual(["add", "greet", "sleep"]);
+    expect(registry.list().map((t) => t.name)).toEqual(["add", "approval", "greet", "report", "shopping", "sleep"]);
     expect(() => registry.resolve("gret")).toThrow(UnknownWorkflowTypeError);
-    expect(() => registry.resolve("gret")).toThrow('workflow_type: "gret" is not a registered workflow type (registered: add, greet, sleep)');
+    expect(() => registry.resolve("gret")).toThrow('workflow_type: "gret" is not a registered workflow type (registered: add, approval, greet, report, shopping, sleep)');
+  });
+
+  it("checks signals, queries and updates against what the type declares, and their input against its schema", () => {
+    expect(() => registry.checkHandler("approval", "signal", "decision", { approved: true })).not.toThrow();
+    expect(() => registry.checkHandler("approval", "signal", "decision", { approved: "yes" })).toThrow(/^input\.approved: must be boolean/);
+    expect(() => registry.checkHandler("approval", "signal", "decision", undefined)).toThrow('input: is required by signal "decision"');
+    expect(() => registry.checkHandler("approval", "update", "decision", { approved: 1 }, "signal_input")).toThrow(/^signal_input\.approved/);
+    expect(() => registry.checkHandler("approval", "query", "decision", undefined)).toThrow(
+      'query_name: "decision" is not a query of workflow type "approval" (declared: state)',
+    );
+    expect(() => registry.checkHandler("greet", "signal", "poke", undefined)).toThrow(UndeclaredHandlerError);
+    expect(() => registry.checkHandler("unknown", "signal", "poke", undefined)).toThrow(/workflow type "unknown" is not registered/);
+    const open = new WorkflowRegistry([], { allowUnregistered: true });
+    expect(() => open.checkHandler("unknown", "signal", "poke", { any: 1 })).not.toThrow();
   });
 
   it("checks input against the type's schema, naming each failing path", () => {

@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration, Value } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { Duration, Timestamp, Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file flowgate/workflow/v1/workflow.proto.
  */
 export const file_flowgate_workflow_v1_workflow: GenFile = /*@__PURE__*/
-  fileDesc("CiNmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvdy5wcm90bxIUZmxvd2dhdGUud29ya2Zsb3cudjEiewoPV29ya2Zsb3dGYWlsdXJlEg8KB21lc3NhZ2UYASABKAkSDAoEdHlwZRgCIAEoCRITCgtzdGFja190cmFjZRgDIAEoCRI0CgVjYXVzZRgEIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZSK6AwoMV29ya2Zsb3dUeXBlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEgoKdGFza19xdWV1ZRgDIAEoCRIsCgxpbnB1dF9zY2hlbWEYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLQoNcmVzdWx0X3NjaGVtYRgFIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIwCgRhcmdzGAYgASgOMiIuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dBcmdzEjYKB3NpZ25hbHMYByADKAsyJS5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd0hhbmRsZXISNgoHcXVlcmllcxgIIAMoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93SGFuZGxlchI2Cgd1cGRhdGVzGAkgAygLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dIYW5kbGVyEjwKCGRlZmF1bHRzGAogASgLMiouZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dUeXBlRGVmYXVsdHMikQEKD1dvcmtmbG93SGFuZGxlchIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEiwKDGlucHV0X3NjaGVtYRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRItCg1yZXN1bHRfc2NoZW1hGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIvMBChRXb3JrZmxvd1R5cGVEZWZhdWx0cxI0ChFleGVjdXRpb25fdGltZW91dBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtydW5fdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgx0YXNrX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SRAoPaWRfcmV1c2VfcG9saWN5GAQgASgOMisuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dJZFJldXNlUG9saWN5KqgCCg5Xb3JrZmxvd1N0YXR1cxIfChtXT1JLRkxPV19TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdXT1JLRkxPV19TVEFUVVNfUlVOTklORxABEh0KGVdPUktGTE9XX1NUQVRVU19DT01QTEVURUQQAhIaChZXT1JLRkxPV19TVEFUVVNfRkFJTEVEEAMSHAoYV09SS0ZMT1dfU1RBVFVTX0NBTkNFTEVEEAQSHgoaV09SS0ZMT1dfU1RBVFVTX1RFUk1JTkFURUQQBRIkCiBXT1JLRkxPV19TVEFUVVNfQ09OVElOVUVEX0FTX05FVxAGEh0KGVdPUktGTE9XX1NUQVRVU19USU1FRF9PVVQQBxIaChZXT1JLRkxPV19TVEFUVVNfUEFVU0VEEAgqYQoMV29ya2Zsb3dBcmdzEh0KGVdPUktGTE9XX0FSR1NfVU5TUEVDSUZJRUQQABIYChRXT1JLRkxPV19BUkdTX1NJTkdMRRABEhgKFFdPUktGTE9XX0FSR1NfU1BSRUFEEAIq2AEKFVdvcmtmbG93SWRSZXVzZVBvbGljeRIoCiRXT1JLRkxPV19JRF9SRVVTRV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIsCihXT1JLRkxPV19JRF9SRVVTRV9QT0xJQ1lfQUxMT1dfRFVQTElDQVRFEAESOAo0V09SS0ZMT1dfSURfUkVVU0VfUE9MSUNZX0FMTE9XX0RVUExJQ0FURV9GQUlMRURfT05MWRACEi0KKVdPUktGTE9XX0lEX1JFVVNFX1BPTElDWV9SRUpFQ1RfRFVQTElDQVRFEANCwQEKGGRldi5mbG93Z2F0ZS53b3JrZmxvdy52MUINV29ya2Zsb3dQcm90b1ABWkdnaXRodWIuY29tL2Zsb3dnYXRlL2Zsb3dnYXRlL2NsaWVudHMvZ28vZmxvd2dhdGUvd29ya2Zsb3cvdjE7d29ya2Zsb3d2MaICA0ZXWKoCFEZsb3dnYXRlLldvcmtmbG93LlYxygIURmxvd2dhdGVcV29ya2Zsb3dcVjHqAhZGbG93Z2F0ZTo6V29ya2Zsb3c6OlYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("CiNmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvdy5wcm90bxIUZmxvd2dhdGUud29ya2Zsb3cudjEiewoPV29ya2Zsb3dGYWlsdXJlEg8KB21lc3NhZ2UYASABKAkSDAoEdHlwZRgCIAEoCRITCgtzdGFja190cmFjZRgDIAEoCRI0CgVjYXVzZRgEIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZSK6AwoMV29ya2Zsb3dUeXBlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEgoKdGFza19xdWV1ZRgDIAEoCRIsCgxpbnB1dF9zY2hlbWEYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLQoNcmVzdWx0X3NjaGVtYRgFIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIwCgRhcmdzGAYgASgOMiIuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dBcmdzEjYKB3NpZ25hbHMYByADKAsyJS5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd0hhbmRsZXISNgoHcXVlcmllcxgIIAMoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93SGFuZGxlchI2Cgd1cGRhdGVzGAkgAygLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dIYW5kbGVyEjwKCGRlZmF1bHRzGAogASgLMiouZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dUeXBlRGVmYXVsdHMikQEKD1dvcmtmbG93SGFuZGxlchIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEiwKDGlucHV0X3NjaGVtYRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRItCg1yZXN1bHRfc2NoZW1hGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIvMBChRXb3JrZmxvd1R5cGVEZWZhdWx0cxI0ChFleGVjdXRpb25fdGltZW91dBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtydW5fdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgx0YXNrX3RpbWVvdXQYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SRAoPaWRfcmV1c2VfcG9saWN5GAQgASgOMisuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dJZFJldXNlUG9saWN5ItEBCgtSZXRyeVBvbGljeRIzChBpbml0aWFsX2ludGVydmFsGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhsKE2JhY2tvZmZfY29lZmZpY2llbnQYAiABKAESMwoQbWF4aW11bV9pbnRlcnZhbBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIYChBtYXhpbXVtX2F0dGVtcHRzGAQgASgFEiEKGW5vbl9yZXRyeWFibGVfZXJyb3JfdHlwZXMYBSADKAkixwUKDFN0YXJ0T3B0aW9ucxI6CgRtZW1vGAEgAygLMiwuZmxvd2dhdGUud29ya2Zsb3cudjEuU3RhcnRPcHRpb25zLk1lbW9FbnRyeRJTChFzZWFyY2hfYXR0cmlidXRlcxgCIAMoCzI4LmZsb3dnYXRlLndvcmtmbG93LnYxLlN0YXJ0T3B0aW9ucy5TZWFyY2hBdHRyaWJ1dGVzRW50cnkSSgoSaWRfY29uZmxpY3RfcG9saWN5GAMgASgOMi4uZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dJZENvbmZsaWN0UG9saWN5EkQKD2lkX3JldXNlX3BvbGljeRgEIAEoDjIrLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93SWRSZXVzZVBvbGljeRI0ChFleGVjdXRpb25fdGltZW91dBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgtydW5fdGltZW91dBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIvCgx0YXNrX3RpbWVvdXQYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SNwoMcmV0cnlfcG9saWN5GAggASgLMiEuZmxvd2dhdGUud29ya2Zsb3cudjEuUmV0cnlQb2xpY3kSLgoLc3RhcnRfZGVsYXkYCSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24aQwoJTWVtb0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEaTwoVU2VhcmNoQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRIlCgV2YWx1ZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZToCOAEiSwoIUHJvZ3Jlc3MSDAoEc3RlcBgBIAEoCRIUCgdwZXJjZW50GAIgASgBSACIAQESDwoHbWVzc2FnZRgDIAEoCUIKCghfcGVyY2VudCJUCgxJbnB1dFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZwcm9tcHQYAiABKAkSJgoGc2NoZW1hGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlItoBCg9QZW5kaW5nQWN0aXZpdHkSEwoLYWN0aXZpdHlfaWQYASABKAkSFQoNYWN0aXZpdHlfdHlwZRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFEg0KBXN0YXRlGAQgASgJEjsKDGxhc3RfZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZRI+ChpuZXh0X2F0dGVtcHRfc2NoZWR1bGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiuAIKEVdvcmtmbG93RXhlY3V0aW9uEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIVCg13b3JrZmxvd190eXBlGAMgASgJEhIKCnRhc2tfcXVldWUYBCABKAkSNAoGc3RhdHVzGAUgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY2xvc2VfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOaGlzdG9yeV9sZW5ndGgYCCABKAMSJQoEbWVtbxgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QqqAIKDldvcmtmbG93U3RhdHVzEh8KG1dPUktGTE9XX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1dPUktGTE9XX1NUQVRVU19SVU5OSU5HEAESHQoZV09SS0ZMT1dfU1RBVFVTX0NPTVBMRVRFRBACEhoKFldPUktGTE9XX1NUQVRVU19GQUlMRUQQAxIcChhXT1JLRkxPV19TVEFUVVNfQ0FOQ0VMRUQQBBIeChpXT1JLRkxPV19TVEFUVVNfVEVSTUlOQVRFRBAFEiQKIFdPUktGTE9XX1NUQVRVU19DT05USU5VRURfQVNfTkVXEAYSHQoZV09SS0ZMT1dfU1RBVFVTX1RJTUVEX09VVBAHEhoKFldPUktGTE9XX1NUQVRVU19QQVVTRUQQCCphCgxXb3JrZmxvd0FyZ3MSHQoZV09SS0ZMT1dfQVJHU19VTlNQRUNJRklFRBAAEhgKFFdPUktGTE9XX0FSR1NfU0lOR0xFEAESGAoUV09SS0ZMT1dfQVJHU19TUFJFQUQQAirYAQoVV29ya2Zsb3dJZFJldXNlUG9saWN5EigKJFdPUktGTE9XX0lEX1JFVVNFX1BPTElDWV9VTlNQRUNJRklFRBAAEiwKKFdPUktGTE9XX0lEX1JFVVNFX1BPTElDWV9BTExPV19EVVBMSUNBVEUQARI4CjRXT1JLRkxPV19JRF9SRVVTRV9QT0xJQ1lfQUxMT1dfRFVQTElDQVRFX0ZBSUxFRF9PTkxZEAISLQopV09SS0ZMT1dfSURfUkVVU0VfUE9MSUNZX1JFSkVDVF9EVVBMSUNBVEUQAyrPAQoYV29ya2Zsb3dJZENvbmZsaWN0UG9saWN5EisKJ1dPUktGTE9XX0lEX0NPTkZMSUNUX1BPTElDWV9VTlNQRUNJRklFRBAAEiQKIFdPUktGTE9XX0lEX0NPTkZMSUNUX1BPTElDWV9GQUlMEAESLAooV09SS0ZMT1dfSURfQ09ORkxJQ1RfUE9MSUNZX1VTRV9FWElTVElORxACEjIKLldPUktGTE9XX0lEX0NPTkZMSUNUX1BPTElDWV9URVJNSU5BVEVfRVhJU1RJTkcQAyrBBgoRV29ya2Zsb3dFdmVudFR5cGUSIwofV09SS0ZMT1dfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh8KG1dPUktGTE9XX0VWRU5UX1RZUEVfU1RBUlRFRBABEioKJldPUktGTE9XX0VWRU5UX1RZUEVfQUNUSVZJVFlfU0NIRURVTEVEEAISKAokV09SS0ZMT1dfRVZFTlRfVFlQRV9BQ1RJVklUWV9SRVRSSUVEEAMSKgomV09SS0ZMT1dfRVZFTlRfVFlQRV9BQ1RJVklUWV9DT01QTEVURUQQBBInCiNXT1JLRkxPV19FVkVOVF9UWVBFX0FDVElWSVRZX0ZBSUxFRBAFEicKI1dPUktGTE9XX0VWRU5UX1RZUEVfU0lHTkFMX1JFQ0VJVkVEEAYSJwojV09SS0ZMT1dfRVZFTlRfVFlQRV9VUERBVEVfQUNDRVBURUQQBxIoCiRXT1JLRkxPV19FVkVOVF9UWVBFX1VQREFURV9DT01QTEVURUQQCBIlCiFXT1JLRkxPV19FVkVOVF9UWVBFX1RJTUVSX1NUQVJURUQQCRIjCh9XT1JLRkxPV19FVkVOVF9UWVBFX1RJTUVSX0ZJUkVEEAoSIAocV09SS0ZMT1dfRVZFTlRfVFlQRV9QUk9HUkVTUxALEikKJVdPUktGTE9XX0VWRU5UX1RZUEVfV0FJVElOR19GT1JfSU5QVVQQDBImCiJXT1JLRkxPV19FVkVOVF9UWVBFX0lOUFVUX1JFQ0VJVkVEEA0SKAokV09SS0ZMT1dfRVZFTlRfVFlQRV9DQU5DRUxfUkVRVUVTVEVEEA4SIQodV09SS0ZMT1dfRVZFTlRfVFlQRV9DT01QTEVURUQQDxIeChpXT1JLRkxPV19FVkVOVF9UWVBFX0ZBSUxFRBAQEiAKHFdPUktGTE9XX0VWRU5UX1RZUEVfQ0FOQ0VMRUQQERIiCh5XT1JLRkxPV19FVkVOVF9UWVBFX1RFUk1JTkFURUQQEhIhCh1XT1JLRkxPV19FVkVOVF9UWVBFX1RJTUVEX09VVBATEigKJFdPUktGTE9XX0VWRU5UX1RZUEVfQ09OVElOVUVEX0FTX05FVxAUQsEBChhkZXYuZmxvd2dhdGUud29ya2Zsb3cudjFCDVdvcmtmbG93UHJvdG9QAVpHZ2l0aHViLmNvbS9mbG93Z2F0ZS9mbG93Z2F0ZS9jbGllbnRzL2dvL2Zsb3dnYXRlL3dvcmtmbG93L3YxO3dvcmtmbG93djGiAgNGV1iqAhRGbG93Z2F0ZS5Xb3JrZmxvdy5WMcoCFEZsb3dnYXRlXFdvcmtmbG93XFYx6gIWRmxvd2dhdGU6OldvcmtmbG93OjpWMWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * WorkflowFailure describes why a workflow run did not complete.
@@ -227,6 +227,341 @@ export const WorkflowTypeDefaultsSchema: GenMessage<WorkflowTypeDefaults> = /*@_
   messageDesc(file_flowgate_workflow_v1_workflow, 3);
 
 /**
+ * RetryPolicy says how Temporal retries a failed workflow run (absent: a workflow run is not retried).
+ *
+ * @generated from message flowgate.workflow.v1.RetryPolicy
+ */
+export type RetryPolicy = Message<"flowgate.workflow.v1.RetryPolicy"> & {
+  /**
+   * Wait before the first retry; Temporal's default is 1 s.
+   *
+   * @generated from field: google.protobuf.Duration initial_interval = 1;
+   */
+  initialInterval?: Duration | undefined;
+
+  /**
+   * Factor the wait grows by after each retry; Temporal's default is 2.0.
+   *
+   * @generated from field: double backoff_coefficient = 2;
+   */
+  backoffCoefficient: number;
+
+  /**
+   * Longest wait between retries; Temporal's default is 100 times the initial interval.
+   *
+   * @generated from field: google.protobuf.Duration maximum_interval = 3;
+   */
+  maximumInterval?: Duration | undefined;
+
+  /**
+   * Attempts in all, the first included; 0: unlimited.
+   *
+   * @generated from field: int32 maximum_attempts = 4;
+   */
+  maximumAttempts: number;
+
+  /**
+   * Application failure types that are never retried.
+   *
+   * @generated from field: repeated string non_retryable_error_types = 5;
+   */
+  nonRetryableErrorTypes: string[];
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.RetryPolicy.
+ * Use `create(RetryPolicySchema)` to create a new message.
+ */
+export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 4);
+
+/**
+ * StartOptions are the options of a start, shared by StartWorkflow, RunWorkflow and SignalWithStart. Each
+ * one left unset takes the workflow type's default, then Temporal's.
+ *
+ * @generated from message flowgate.workflow.v1.StartOptions
+ */
+export type StartOptions = Message<"flowgate.workflow.v1.StartOptions"> & {
+  /**
+   * Memo: JSON values recorded with the run and shown by GetWorkflowStatus and ListWorkflows. Keys starting
+   * with "flowgate." are reserved for Flowgate's own bookkeeping.
+   *
+   * @generated from field: map<string, google.protobuf.Value> memo = 1;
+   */
+  memo: { [key: string]: Value };
+
+  /**
+   * Search attributes to index the run by in Temporal's visibility store (they must be registered in the
+   * namespace), such as {"CustomKeywordField": "gold"}.
+   *
+   * @generated from field: map<string, google.protobuf.Value> search_attributes = 2;
+   */
+  searchAttributes: { [key: string]: Value };
+
+  /**
+   * What to do when the workflow id holds an open run.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowIdConflictPolicy id_conflict_policy = 3;
+   */
+  idConflictPolicy: WorkflowIdConflictPolicy;
+
+  /**
+   * What to do when the workflow id's last run is closed. A workflow id derived from request_id is never
+   * reused, whatever this says.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowIdReusePolicy id_reuse_policy = 4;
+   */
+  idReusePolicy: WorkflowIdReusePolicy;
+
+  /**
+   * Bound of the whole execution, across continue-as-new and retries.
+   *
+   * @generated from field: google.protobuf.Duration execution_timeout = 5;
+   */
+  executionTimeout?: Duration | undefined;
+
+  /**
+   * Bound of one run.
+   *
+   * @generated from field: google.protobuf.Duration run_timeout = 6;
+   */
+  runTimeout?: Duration | undefined;
+
+  /**
+   * Bound of one workflow task; Temporal's default is 10 s.
+   *
+   * @generated from field: google.protobuf.Duration task_timeout = 7;
+   */
+  taskTimeout?: Duration | undefined;
+
+  /**
+   * How Temporal retries a failed run.
+   *
+   * @generated from field: flowgate.workflow.v1.RetryPolicy retry_policy = 8;
+   */
+  retryPolicy?: RetryPolicy | undefined;
+
+  /**
+   * Delay before the run's first workflow task (a signal sent by SignalWithStart does not cut it short).
+   *
+   * @generated from field: google.protobuf.Duration start_delay = 9;
+   */
+  startDelay?: Duration | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.StartOptions.
+ * Use `create(StartOptionsSchema)` to create a new message.
+ */
+export const StartOptionsSchema: GenMessage<StartOptions> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 5);
+
+/**
+ * Progress is what a workflow last reported about how far it got (reportProgress, or the memo key
+ * "flowgate.progress" from workers in any language).
+ *
+ * @generated from message flowgate.workflow.v1.Progress
+ */
+export type Progress = Message<"flowgate.workflow.v1.Progress"> & {
+  /**
+   * The step the workflow is at, such as "pricing".
+   *
+   * @generated from field: string step = 1;
+   */
+  step: string;
+
+  /**
+   * How far along, from 0 to 100; absent when the workflow does not know.
+   *
+   * @generated from field: optional double percent = 2;
+   */
+  percent?: number | undefined;
+
+  /**
+   * A line for people.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.Progress.
+ * Use `create(ProgressSchema)` to create a new message.
+ */
+export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 6);
+
+/**
+ * InputRequest says that a run waits for a person's input (waitForInput, or the memo key "flowgate.input"),
+ * and how to give it.
+ *
+ * @generated from message flowgate.workflow.v1.InputRequest
+ */
+export type InputRequest = Message<"flowgate.workflow.v1.InputRequest"> & {
+  /**
+   * The signal or update that answers it, such as "decision".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What to ask the person.
+   *
+   * @generated from field: string prompt = 2;
+   */
+  prompt: string;
+
+  /**
+   * JSON Schema of the answer; absent when any JSON is accepted.
+   *
+   * @generated from field: google.protobuf.Value schema = 3;
+   */
+  schema?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.InputRequest.
+ * Use `create(InputRequestSchema)` to create a new message.
+ */
+export const InputRequestSchema: GenMessage<InputRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 7);
+
+/**
+ * PendingActivity is an activity a run is waiting on.
+ *
+ * @generated from message flowgate.workflow.v1.PendingActivity
+ */
+export type PendingActivity = Message<"flowgate.workflow.v1.PendingActivity"> & {
+  /**
+   * Activity id.
+   *
+   * @generated from field: string activity_id = 1;
+   */
+  activityId: string;
+
+  /**
+   * Activity type name.
+   *
+   * @generated from field: string activity_type = 2;
+   */
+  activityType: string;
+
+  /**
+   * Current attempt, from 1.
+   *
+   * @generated from field: int32 attempt = 3;
+   */
+  attempt: number;
+
+  /**
+   * SCHEDULED, STARTED or CANCEL_REQUESTED.
+   *
+   * @generated from field: string state = 4;
+   */
+  state: string;
+
+  /**
+   * Why the previous attempt failed; absent on the first attempt.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowFailure last_failure = 5;
+   */
+  lastFailure?: WorkflowFailure | undefined;
+
+  /**
+   * When the next attempt is scheduled, while it waits to retry.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_schedule_time = 6;
+   */
+  nextAttemptScheduleTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.PendingActivity.
+ * Use `create(PendingActivitySchema)` to create a new message.
+ */
+export const PendingActivitySchema: GenMessage<PendingActivity> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 8);
+
+/**
+ * WorkflowExecution is one run as a listing shows it.
+ *
+ * @generated from message flowgate.workflow.v1.WorkflowExecution
+ */
+export type WorkflowExecution = Message<"flowgate.workflow.v1.WorkflowExecution"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Workflow type.
+   *
+   * @generated from field: string workflow_type = 3;
+   */
+  workflowType: string;
+
+  /**
+   * Task queue the run was started on.
+   *
+   * @generated from field: string task_queue = 4;
+   */
+  taskQueue: string;
+
+  /**
+   * Execution status.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowStatus status = 5;
+   */
+  status: WorkflowStatus;
+
+  /**
+   * When the run started.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 6;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * When the run closed; absent while it is open.
+   *
+   * @generated from field: google.protobuf.Timestamp close_time = 7;
+   */
+  closeTime?: Timestamp | undefined;
+
+  /**
+   * Number of events in the run's history.
+   *
+   * @generated from field: int64 history_length = 8;
+   */
+  historyLength: bigint;
+
+  /**
+   * The run's memo (Flowgate's own "flowgate." keys included).
+   *
+   * @generated from field: google.protobuf.Struct memo = 9;
+   */
+  memo?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WorkflowExecution.
+ * Use `create(WorkflowExecutionSchema)` to create a new message.
+ */
+export const WorkflowExecutionSchema: GenMessage<WorkflowExecution> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow, 9);
+
+/**
  * WorkflowStatus is the execution status of one workflow run, one value per Temporal execution status.
  *
  * @generated from enum flowgate.workflow.v1.WorkflowStatus
@@ -376,4 +711,206 @@ export enum WorkflowIdReusePolicy {
  */
 export const WorkflowIdReusePolicySchema: GenEnum<WorkflowIdReusePolicy> = /*@__PURE__*/
   enumDesc(file_flowgate_workflow_v1_workflow, 2);
+
+/**
+ * WorkflowIdConflictPolicy says what a start does when its workflow id holds an open run (Temporal's policy).
+ *
+ * @generated from enum flowgate.workflow.v1.WorkflowIdConflictPolicy
+ */
+export enum WorkflowIdConflictPolicy {
+  /**
+   * Not set: FAIL.
+   *
+   * @generated from enum value: WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Refuse the start (AlreadyExists), unless it is a retry of the start that made the open run.
+   *
+   * @generated from enum value: WORKFLOW_ID_CONFLICT_POLICY_FAIL = 1;
+   */
+  FAIL = 1,
+
+  /**
+   * Answer with the open run instead of starting another.
+   *
+   * @generated from enum value: WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING = 2;
+   */
+  USE_EXISTING = 2,
+
+  /**
+   * Terminate the open run and start a new one.
+   *
+   * @generated from enum value: WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING = 3;
+   */
+  TERMINATE_EXISTING = 3,
+}
+
+/**
+ * Describes the enum flowgate.workflow.v1.WorkflowIdConflictPolicy.
+ */
+export const WorkflowIdConflictPolicySchema: GenEnum<WorkflowIdConflictPolicy> = /*@__PURE__*/
+  enumDesc(file_flowgate_workflow_v1_workflow, 3);
+
+/**
+ * WorkflowEventType is the kind of a WatchWorkflow event.
+ *
+ * @generated from enum flowgate.workflow.v1.WorkflowEventType
+ */
+export enum WorkflowEventType {
+  /**
+   * Not set (never sent).
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The run started; `data` is its input (its arguments, as a JSON array when there are several).
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_STARTED = 1;
+   */
+  STARTED = 1,
+
+  /**
+   * An activity was scheduled; `name` is its type, `data` its input.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_ACTIVITY_SCHEDULED = 2;
+   */
+  ACTIVITY_SCHEDULED = 2,
+
+  /**
+   * An activity's last attempt started after earlier ones failed; `attempt` and `failure` (the previous
+   * attempt's) say so. Temporal records retries when the activity closes, so this comes just before it.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_ACTIVITY_RETRIED = 3;
+   */
+  ACTIVITY_RETRIED = 3,
+
+  /**
+   * An activity completed; `data` is its result.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_ACTIVITY_COMPLETED = 4;
+   */
+  ACTIVITY_COMPLETED = 4,
+
+  /**
+   * An activity failed for good, timed out or was canceled; `failure` says why.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_ACTIVITY_FAILED = 5;
+   */
+  ACTIVITY_FAILED = 5,
+
+  /**
+   * A signal arrived; `name` is the signal, `data` its input.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_SIGNAL_RECEIVED = 6;
+   */
+  SIGNAL_RECEIVED = 6,
+
+  /**
+   * An update was accepted; `name` is the update, `data` its input.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_UPDATE_ACCEPTED = 7;
+   */
+  UPDATE_ACCEPTED = 7,
+
+  /**
+   * An update completed; `data` is its result, or `failure` why it failed.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_UPDATE_COMPLETED = 8;
+   */
+  UPDATE_COMPLETED = 8,
+
+  /**
+   * A durable timer started; `name` is its id, `data` its duration in seconds.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_TIMER_STARTED = 9;
+   */
+  TIMER_STARTED = 9,
+
+  /**
+   * A durable timer fired; `name` is its id.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_TIMER_FIRED = 10;
+   */
+  TIMER_FIRED = 10,
+
+  /**
+   * The workflow reported progress; `progress` holds it.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_PROGRESS = 11;
+   */
+  PROGRESS = 11,
+
+  /**
+   * The workflow waits for a person's input; `input_request` says which signal or update answers it.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_WAITING_FOR_INPUT = 12;
+   */
+  WAITING_FOR_INPUT = 12,
+
+  /**
+   * The input the workflow waited for arrived; `name` is the signal or update that gave it.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_INPUT_RECEIVED = 13;
+   */
+  INPUT_RECEIVED = 13,
+
+  /**
+   * Cancellation of the run was requested.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_CANCEL_REQUESTED = 14;
+   */
+  CANCEL_REQUESTED = 14,
+
+  /**
+   * The run completed; `data` is its result. The last event of a watch.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_COMPLETED = 15;
+   */
+  COMPLETED = 15,
+
+  /**
+   * The run failed; `failure` says why.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_FAILED = 16;
+   */
+  FAILED = 16,
+
+  /**
+   * The run was canceled.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_CANCELED = 17;
+   */
+  CANCELED = 17,
+
+  /**
+   * The run was terminated; `failure.message` is the reason.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_TERMINATED = 18;
+   */
+  TERMINATED = 18,
+
+  /**
+   * The run timed out.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_TIMED_OUT = 19;
+   */
+  TIMED_OUT = 19,
+
+  /**
+   * The run continued as a new run, `new_run_id`; a watch goes on with that run's events.
+   *
+   * @generated from enum value: WORKFLOW_EVENT_TYPE_CONTINUED_AS_NEW = 20;
+   */
+  CONTINUED_AS_NEW = 20,
+}
+
+/**
+ * Describes the enum flowgate.workflow.v1.WorkflowEventType.
+ */
+export const WorkflowEventTypeSchema: GenEnum<WorkflowEventType> = /*@__PURE__*/
+  enumDesc(file_flowgate_workflow_v1_workflow, 4);
 

@@ -5,18 +5,783 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
-import type { WorkflowFailure, WorkflowStatus, WorkflowType } from "./workflow_pb.js";
+import type { InputRequest, PendingActivity, Progress, StartOptions, WorkflowEventType, WorkflowExecution, WorkflowFailure, WorkflowStatus, WorkflowType } from "./workflow_pb.js";
 import { file_flowgate_workflow_v1_workflow } from "./workflow_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Duration, Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file flowgate/workflow/v1/workflow_service.proto.
  */
 export const file_flowgate_workflow_v1_workflow_service: GenFile = /*@__PURE__*/
-  fileDesc("CitmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvd19zZXJ2aWNlLnByb3RvEhRmbG93Z2F0ZS53b3JrZmxvdy52MSIaChhMaXN0V29ya2Zsb3dUeXBlc1JlcXVlc3QicwoZTGlzdFdvcmtmbG93VHlwZXNSZXNwb25zZRI6Cg53b3JrZmxvd190eXBlcxgBIAMoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93VHlwZRIaChJhbGxvd191bnJlZ2lzdGVyZWQYAiABKAgiMgoWR2V0V29ya2Zsb3dUeXBlUmVxdWVzdBIYCgRuYW1lGAEgASgJQgq6SAdyBRABGP8BIlQKF0dldFdvcmtmbG93VHlwZVJlc3BvbnNlEjkKDXdvcmtmbG93X3R5cGUYASABKAsyIi5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1R5cGUiuwEKFFN0YXJ0V29ya2Zsb3dSZXF1ZXN0EiEKDXdvcmtmbG93X3R5cGUYASABKAlCCrpIB3IFEAEY/wESHQoLd29ya2Zsb3dfaWQYAiABKAlCCLpIBXIDGOgHEhwKCnRhc2tfcXVldWUYAyABKAlCCLpIBXIDGOgHEiUKBWlucHV0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhwKCnJlcXVlc3RfaWQYBSABKAlCCLpIBXIDGP8BIjwKFVN0YXJ0V29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkiuQEKElJ1bldvcmtmbG93UmVxdWVzdBIhCg13b3JrZmxvd190eXBlGAEgASgJQgq6SAdyBRABGP8BEh0KC3dvcmtmbG93X2lkGAIgASgJQgi6SAVyAxjoBxIcCgp0YXNrX3F1ZXVlGAMgASgJQgi6SAVyAxjoBxIlCgVpbnB1dBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIcCgpyZXF1ZXN0X2lkGAUgASgJQgi6SAVyAxj/ASLfAQoTUnVuV29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUiVQoYR2V0V29ya2Zsb3dTdGF0dXNSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wEimQIKGUdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhUKDXdvcmtmbG93X3R5cGUYAyABKAkSEgoKdGFza19xdWV1ZRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1cxIuCgpzdGFydF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjbG9zZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5oaXN0b3J5X2xlbmd0aBgIIAEoBSKNAQoYR2V0V29ya2Zsb3dSZXN1bHRSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESNgoEd2FpdBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkINukgKqgEHIgMIrAIyACLlAQoZR2V0V29ya2Zsb3dSZXN1bHRSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUifQoTU3RvcFdvcmtmbG93UmVxdWVzdBIfCgt3b3JrZmxvd19pZBgBIAEoCUIKukgHcgUQARjoBxIYCgZydW5faWQYAiABKAlCCLpIBXIDGP8BEhEKCXRlcm1pbmF0ZRgDIAEoCBIYCgZyZWFzb24YBCABKAlCCLpIBXIDGOgHIjsKFFN0b3BXb3JrZmxvd1Jlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCTLMCQoPV29ya2Zsb3dTZXJ2aWNlEogBCg1TdGFydFdvcmtmbG93EiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RhcnRXb3JrZmxvd1JlcXVlc3QaKy5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdGFydFdvcmtmbG93UmVzcG9uc2UiHoLT5JMCGDoBKiITL3dvcmtmbG93cy92MS9zdGFydBKAAQoLUnVuV29ya2Zsb3cSKC5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1JlcXVlc3QaKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1Jlc3BvbnNlIhyC0+STAhY6ASoiES93b3JrZmxvd3MvdjEvcnVuEtIBChFHZXRXb3JrZmxvd1N0YXR1cxIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9L3tydW5faWR9EtIBChFHZXRXb3JrZmxvd1Jlc3VsdBIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9L3tydW5faWR9EsIBCgxTdG9wV29ya2Zsb3cSKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdG9wV29ya2Zsb3dSZXF1ZXN0GiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RvcFdvcmtmbG93UmVzcG9uc2UiW4LT5JMCVToBKlolOgEqIiAvd29ya2Zsb3dzL3YxL3N0b3Ave3dvcmtmbG93X2lkfSIpL3dvcmtmbG93cy92MS9zdG9wL3t3b3JrZmxvd19pZH0ve3J1bl9pZH0SlAEKEUxpc3RXb3JrZmxvd1R5cGVzEi4uZmxvd2dhdGUud29ya2Zsb3cudjEuTGlzdFdvcmtmbG93VHlwZXNSZXF1ZXN0Gi8uZmxvd2dhdGUud29ya2Zsb3cudjEuTGlzdFdvcmtmbG93VHlwZXNSZXNwb25zZSIekAIBgtPkkwIVEhMvd29ya2Zsb3dzL3YxL3R5cGVzEqQBCg9HZXRXb3JrZmxvd1R5cGUSLC5mbG93Z2F0ZS53b3JrZmxvdy52MS5HZXRXb3JrZmxvd1R5cGVSZXF1ZXN0Gi0uZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dUeXBlUmVzcG9uc2UiNJACAYLT5JMCK2INd29ya2Zsb3dfdHlwZRIaL3dvcmtmbG93cy92MS90eXBlcy97bmFtZX1CyAEKGGRldi5mbG93Z2F0ZS53b3JrZmxvdy52MUIUV29ya2Zsb3dTZXJ2aWNlUHJvdG9QAVpHZ2l0aHViLmNvbS9mbG93Z2F0ZS9mbG93Z2F0ZS9jbGllbnRzL2dvL2Zsb3dnYXRlL3dvcmtmbG93L3YxO3dvcmtmbG93djGiAgNGV1iqAhRGbG93Z2F0ZS5Xb3JrZmxvdy5WMcoCFEZsb3dnYXRlXFdvcmtmbG93XFYx6gIWRmxvd2dhdGU6OldvcmtmbG93OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_flowgate_workflow_v1_workflow, file_google_api_annotations, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CitmbG93Z2F0ZS93b3JrZmxvdy92MS93b3JrZmxvd19zZXJ2aWNlLnByb3RvEhRmbG93Z2F0ZS53b3JrZmxvdy52MSK4AQoVU2lnbmFsV29ya2Zsb3dSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESHwoLc2lnbmFsX25hbWUYAyABKAlCCrpIB3IFEAEY/wESJQoFaW5wdXQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSHAoKcmVxdWVzdF9pZBgFIAEoCUIIukgFcgMY/wEiPQoWU2lnbmFsV29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkimAEKFFF1ZXJ5V29ya2Zsb3dSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESHgoKcXVlcnlfbmFtZRgDIAEoCUIKukgHcgUQARj/ARIlCgVpbnB1dBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSJkChVRdWVyeVdvcmtmbG93UmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEiYKBnJlc3VsdBgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSK4AQoVVXBkYXRlV29ya2Zsb3dSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESHwoLdXBkYXRlX25hbWUYAyABKAlCCrpIB3IFEAEY/wESJQoFaW5wdXQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSHAoKcmVxdWVzdF9pZBgFIAEoCUIIukgFcgMY/wEieAoWVXBkYXRlV29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSEQoJdXBkYXRlX2lkGAMgASgJEiYKBnJlc3VsdBgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSLDAgoWU2lnbmFsV2l0aFN0YXJ0UmVxdWVzdBIhCg13b3JrZmxvd190eXBlGAEgASgJQgq6SAdyBRABGP8BEh8KC3dvcmtmbG93X2lkGAIgASgJQgq6SAdyBRABGOgHEhwKCnRhc2tfcXVldWUYAyABKAlCCLpIBXIDGOgHEiUKBWlucHV0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhwKCnJlcXVlc3RfaWQYBSABKAlCCLpIBXIDGP8BEjMKB29wdGlvbnMYBiABKAsyIi5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdGFydE9wdGlvbnMSHwoLc2lnbmFsX25hbWUYByABKAlCCrpIB3IFEAEY/wESLAoMc2lnbmFsX2lucHV0GAggASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIk8KF1NpZ25hbFdpdGhTdGFydFJlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIPCgdzdGFydGVkGAMgASgIIrQCChRMaXN0V29ya2Zsb3dzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMYoB8SHwoNd29ya2Zsb3dfdHlwZRgCIAEoCUIIukgFcgMY/wESPgoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXNCCLpIBYIBAhABEjEKDXN0YXJ0ZWRfYWZ0ZXIYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDnN0YXJ0ZWRfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCglwYWdlX3NpemUYBiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgHIAEoCUIIukgFcgMYgCAibAoVTGlzdFdvcmtmbG93c1Jlc3BvbnNlEjoKCXdvcmtmbG93cxgBIAMoCzInLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RXhlY3V0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSL4AQoVQ291bnRXb3JrZmxvd3NSZXF1ZXN0EhcKBXF1ZXJ5GAEgASgJQgi6SAVyAxigHxIfCg13b3JrZmxvd190eXBlGAIgASgJQgi6SAVyAxj/ARI+CgZzdGF0dXMYAyABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1c0IIukgFggECEAESMQoNc3RhcnRlZF9hZnRlchgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOc3RhcnRlZF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIicKFkNvdW50V29ya2Zsb3dzUmVzcG9uc2USDQoFY291bnQYASABKAMikwEKGUdldFdvcmtmbG93SGlzdG9yeVJlcXVlc3QSHwoLd29ya2Zsb3dfaWQYASABKAlCCrpIB3IFEAEY6AcSGAoGcnVuX2lkGAIgASgJQgi6SAVyAxj/ARIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgCAijgEKGkdldFdvcmtmbG93SGlzdG9yeVJlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIyCgZldmVudHMYAyADKAsyIi5mbG93Z2F0ZS53b3JrZmxvdy52MS5IaXN0b3J5RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAQgASgJIpEBCgxIaXN0b3J5RXZlbnQSEAoIZXZlbnRfaWQYASABKAMSLgoKZXZlbnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZXZlbnRfdHlwZRgDIAEoCRIrCgphdHRyaWJ1dGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJyChRXYXRjaFdvcmtmbG93UmVxdWVzdBIfCgt3b3JrZmxvd19pZBgBIAEoCUIKukgHcgUQARjoBxIYCgZydW5faWQYAiABKAlCCLpIBXIDGP8BEh8KDmFmdGVyX2V2ZW50X2lkGAMgASgDQge6SAQiAigAIpgDChVXYXRjaFdvcmtmbG93UmVzcG9uc2USEAoIZXZlbnRfaWQYASABKAMSDgoGcnVuX2lkGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKBHR5cGUYBCABKA4yJy5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd0V2ZW50VHlwZRIMCgRuYW1lGAUgASgJEg8KB2F0dGVtcHQYBiABKAUSJAoEZGF0YRgHIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRI2CgdmYWlsdXJlGAggASgLMiUuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dGYWlsdXJlEjAKCHByb2dyZXNzGAkgASgLMh4uZmxvd2dhdGUud29ya2Zsb3cudjEuUHJvZ3Jlc3MSOQoNaW5wdXRfcmVxdWVzdBgKIAEoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLklucHV0UmVxdWVzdBISCgpuZXdfcnVuX2lkGAsgASgJIhoKGExpc3RXb3JrZmxvd1R5cGVzUmVxdWVzdCJzChlMaXN0V29ya2Zsb3dUeXBlc1Jlc3BvbnNlEjoKDndvcmtmbG93X3R5cGVzGAEgAygLMiIuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dUeXBlEhoKEmFsbG93X3VucmVnaXN0ZXJlZBgCIAEoCCIyChZHZXRXb3JrZmxvd1R5cGVSZXF1ZXN0EhgKBG5hbWUYASABKAlCCrpIB3IFEAEY/wEiVAoXR2V0V29ya2Zsb3dUeXBlUmVzcG9uc2USOQoNd29ya2Zsb3dfdHlwZRgBIAEoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93VHlwZSLwAQoUU3RhcnRXb3JrZmxvd1JlcXVlc3QSIQoNd29ya2Zsb3dfdHlwZRgBIAEoCUIKukgHcgUQARj/ARIdCgt3b3JrZmxvd19pZBgCIAEoCUIIukgFcgMY6AcSHAoKdGFza19xdWV1ZRgDIAEoCUIIukgFcgMY6AcSJQoFaW5wdXQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSHAoKcmVxdWVzdF9pZBgFIAEoCUIIukgFcgMY/wESMwoHb3B0aW9ucxgGIAEoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLlN0YXJ0T3B0aW9ucyI8ChVTdGFydFdvcmtmbG93UmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJIu4BChJSdW5Xb3JrZmxvd1JlcXVlc3QSIQoNd29ya2Zsb3dfdHlwZRgBIAEoCUIKukgHcgUQARj/ARIdCgt3b3JrZmxvd19pZBgCIAEoCUIIukgFcgMY6AcSHAoKdGFza19xdWV1ZRgDIAEoCUIIukgFcgMY6AcSJQoFaW5wdXQYBCABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSHAoKcmVxdWVzdF9pZBgFIAEoCUIIukgFcgMY/wESMwoHb3B0aW9ucxgGIAEoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLlN0YXJ0T3B0aW9ucyLfAQoTUnVuV29ya2Zsb3dSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUiVQoYR2V0V29ya2Zsb3dTdGF0dXNSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wEi9AMKGUdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2USEwoLd29ya2Zsb3dfaWQYASABKAkSDgoGcnVuX2lkGAIgASgJEhUKDXdvcmtmbG93X3R5cGUYAyABKAkSEgoKdGFza19xdWV1ZRgEIAEoCRI0CgZzdGF0dXMYBSABKA4yJC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Xb3JrZmxvd1N0YXR1cxIuCgpzdGFydF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjbG9zZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5oaXN0b3J5X2xlbmd0aBgIIAEoBRJBChJwZW5kaW5nX2FjdGl2aXRpZXMYCSADKAsyJS5mbG93Z2F0ZS53b3JrZmxvdy52MS5QZW5kaW5nQWN0aXZpdHkSMAoIcHJvZ3Jlc3MYCiABKAsyHi5mbG93Z2F0ZS53b3JrZmxvdy52MS5Qcm9ncmVzcxI9ChF3YWl0aW5nX2Zvcl9pbnB1dBgLIAEoCzIiLmZsb3dnYXRlLndvcmtmbG93LnYxLklucHV0UmVxdWVzdBIlCgRtZW1vGAwgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKNAQoYR2V0V29ya2Zsb3dSZXN1bHRSZXF1ZXN0Eh8KC3dvcmtmbG93X2lkGAEgASgJQgq6SAdyBRABGOgHEhgKBnJ1bl9pZBgCIAEoCUIIukgFcgMY/wESNgoEd2FpdBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkINukgKqgEHIgMIrAIyACLlAQoZR2V0V29ya2Zsb3dSZXN1bHRSZXNwb25zZRITCgt3b3JrZmxvd19pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSNAoGc3RhdHVzGAMgASgOMiQuZmxvd2dhdGUud29ya2Zsb3cudjEuV29ya2Zsb3dTdGF0dXMSKAoGcmVzdWx0GAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlSAASOAoHZmFpbHVyZRgFIAEoCzIlLmZsb3dnYXRlLndvcmtmbG93LnYxLldvcmtmbG93RmFpbHVyZUgAQgkKB291dGNvbWUifQoTU3RvcFdvcmtmbG93UmVxdWVzdBIfCgt3b3JrZmxvd19pZBgBIAEoCUIKukgHcgUQARjoBxIYCgZydW5faWQYAiABKAlCCLpIBXIDGP8BEhEKCXRlcm1pbmF0ZRgDIAEoCBIYCgZyZWFzb24YBCABKAlCCLpIBXIDGOgHIjsKFFN0b3BXb3JrZmxvd1Jlc3BvbnNlEhMKC3dvcmtmbG93X2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCTKiFAoPV29ya2Zsb3dTZXJ2aWNlEogBCg1TdGFydFdvcmtmbG93EiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RhcnRXb3JrZmxvd1JlcXVlc3QaKy5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdGFydFdvcmtmbG93UmVzcG9uc2UiHoLT5JMCGDoBKiITL3dvcmtmbG93cy92MS9zdGFydBKAAQoLUnVuV29ya2Zsb3cSKC5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1JlcXVlc3QaKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5SdW5Xb3JrZmxvd1Jlc3BvbnNlIhyC0+STAhY6ASoiES93b3JrZmxvd3MvdjEvcnVuEtIBChFHZXRXb3JrZmxvd1N0YXR1cxIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93U3RhdHVzUmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3N0YXR1cy97d29ya2Zsb3dfaWR9L3tydW5faWR9EtIBChFHZXRXb3JrZmxvd1Jlc3VsdBIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93UmVzdWx0UmVzcG9uc2UiXJACAYLT5JMCU1okEiIvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9Eisvd29ya2Zsb3dzL3YxL3Jlc3VsdC97d29ya2Zsb3dfaWR9L3tydW5faWR9EsIBCgxTdG9wV29ya2Zsb3cSKS5mbG93Z2F0ZS53b3JrZmxvdy52MS5TdG9wV29ya2Zsb3dSZXF1ZXN0GiouZmxvd2dhdGUud29ya2Zsb3cudjEuU3RvcFdvcmtmbG93UmVzcG9uc2UiW4LT5JMCVToBKlolOgEqIiAvd29ya2Zsb3dzL3YxL3N0b3Ave3dvcmtmbG93X2lkfSIpL3dvcmtmbG93cy92MS9zdG9wL3t3b3JrZmxvd19pZH0ve3J1bl9pZH0SqAEKDlNpZ25hbFdvcmtmbG93EisuZmxvd2dhdGUud29ya2Zsb3cudjEuU2lnbmFsV29ya2Zsb3dSZXF1ZXN0GiwuZmxvd2dhdGUud29ya2Zsb3cudjEuU2lnbmFsV29ya2Zsb3dSZXNwb25zZSI7gtPkkwI1OgEqIjAvd29ya2Zsb3dzL3YxL3NpZ25hbC97d29ya2Zsb3dfaWR9L3tzaWduYWxfbmFtZX0SowEKDVF1ZXJ5V29ya2Zsb3cSKi5mbG93Z2F0ZS53b3JrZmxvdy52MS5RdWVyeVdvcmtmbG93UmVxdWVzdBorLmZsb3dnYXRlLndvcmtmbG93LnYxLlF1ZXJ5V29ya2Zsb3dSZXNwb25zZSI5gtPkkwIzOgEqIi4vd29ya2Zsb3dzL3YxL3F1ZXJ5L3t3b3JrZmxvd19pZH0ve3F1ZXJ5X25hbWV9EqgBCg5VcGRhdGVXb3JrZmxvdxIrLmZsb3dnYXRlLndvcmtmbG93LnYxLlVwZGF0ZVdvcmtmbG93UmVxdWVzdBosLmZsb3dnYXRlLndvcmtmbG93LnYxLlVwZGF0ZVdvcmtmbG93UmVzcG9uc2UiO4LT5JMCNToBKiIwL3dvcmtmbG93cy92MS91cGRhdGUve3dvcmtmbG93X2lkfS97dXBkYXRlX25hbWV9EpoBCg9TaWduYWxXaXRoU3RhcnQSLC5mbG93Z2F0ZS53b3JrZmxvdy52MS5TaWduYWxXaXRoU3RhcnRSZXF1ZXN0Gi0uZmxvd2dhdGUud29ya2Zsb3cudjEuU2lnbmFsV2l0aFN0YXJ0UmVzcG9uc2UiKoLT5JMCJDoBKiIfL3dvcmtmbG93cy92MS9zaWduYWwtd2l0aC1zdGFydBKHAQoNTGlzdFdvcmtmbG93cxIqLmZsb3dnYXRlLndvcmtmbG93LnYxLkxpc3RXb3JrZmxvd3NSZXF1ZXN0GisuZmxvd2dhdGUud29ya2Zsb3cudjEuTGlzdFdvcmtmbG93c1Jlc3BvbnNlIh2QAgGC0+STAhQSEi93b3JrZmxvd3MvdjEvbGlzdBKLAQoOQ291bnRXb3JrZmxvd3MSKy5mbG93Z2F0ZS53b3JrZmxvdy52MS5Db3VudFdvcmtmbG93c1JlcXVlc3QaLC5mbG93Z2F0ZS53b3JrZmxvdy52MS5Db3VudFdvcmtmbG93c1Jlc3BvbnNlIh6QAgGC0+STAhUSEy93b3JrZmxvd3MvdjEvY291bnQS1wEKEkdldFdvcmtmbG93SGlzdG9yeRIvLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93SGlzdG9yeVJlcXVlc3QaMC5mbG93Z2F0ZS53b3JrZmxvdy52MS5HZXRXb3JrZmxvd0hpc3RvcnlSZXNwb25zZSJekAIBgtPkkwJVWiUSIy93b3JrZmxvd3MvdjEvaGlzdG9yeS97d29ya2Zsb3dfaWR9Eiwvd29ya2Zsb3dzL3YxL2hpc3Rvcnkve3dvcmtmbG93X2lkfS97cnVuX2lkfRLIAQoNV2F0Y2hXb3JrZmxvdxIqLmZsb3dnYXRlLndvcmtmbG93LnYxLldhdGNoV29ya2Zsb3dSZXF1ZXN0GisuZmxvd2dhdGUud29ya2Zsb3cudjEuV2F0Y2hXb3JrZmxvd1Jlc3BvbnNlIlyQAgGC0+STAlNaJBIiL3dvcmtmbG93cy92MS9ldmVudHMve3dvcmtmbG93X2lkfRIrL3dvcmtmbG93cy92MS9ldmVudHMve3dvcmtmbG93X2lkfS97cnVuX2lkfTABEpQBChFMaXN0V29ya2Zsb3dUeXBlcxIuLmZsb3dnYXRlLndvcmtmbG93LnYxLkxpc3RXb3JrZmxvd1R5cGVzUmVxdWVzdBovLmZsb3dnYXRlLndvcmtmbG93LnYxLkxpc3RXb3JrZmxvd1R5cGVzUmVzcG9uc2UiHpACAYLT5JMCFRITL3dvcmtmbG93cy92MS90eXBlcxKkAQoPR2V0V29ya2Zsb3dUeXBlEiwuZmxvd2dhdGUud29ya2Zsb3cudjEuR2V0V29ya2Zsb3dUeXBlUmVxdWVzdBotLmZsb3dnYXRlLndvcmtmbG93LnYxLkdldFdvcmtmbG93VHlwZVJlc3BvbnNlIjSQAgGC0+STAitiDXdvcmtmbG93X3R5cGUSGi93b3JrZmxvd3MvdjEvdHlwZXMve25hbWV9QsgBChhkZXYuZmxvd2dhdGUud29ya2Zsb3cudjFCFFdvcmtmbG93U2VydmljZVByb3RvUAFaR2dpdGh1Yi5jb20vZmxvd2dhdGUvZmxvd2dhdGUvY2xpZW50cy9nby9mbG93Z2F0ZS93b3JrZmxvdy92MTt3b3JrZmxvd3YxogIDRldYqgIURmxvd2dhdGUuV29ya2Zsb3cuVjHKAhRGbG93Z2F0ZVxXb3JrZmxvd1xWMeoCFkZsb3dnYXRlOjpXb3JrZmxvdzo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_flowgate_workflow_v1_workflow, file_google_api_annotations, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * SignalWorkflowRequest names the run, the signal and its input.
+ *
+ * @generated from message flowgate.workflow.v1.SignalWorkflowRequest
+ */
+export type SignalWorkflowRequest = Message<"flowgate.workflow.v1.SignalWorkflowRequest"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id; the latest run of the workflow id when empty.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Signal name, as the workflow type declares it.
+   *
+   * @generated from field: string signal_name = 3;
+   */
+  signalName: string;
+
+  /**
+   * The signal's input as a JSON value.
+   *
+   * @generated from field: google.protobuf.Value input = 4;
+   */
+  input?: Value | undefined;
+
+  /**
+   * Idempotency key: Temporal delivers a signal retried with the same request_id once.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.SignalWorkflowRequest.
+ * Use `create(SignalWorkflowRequestSchema)` to create a new message.
+ */
+export const SignalWorkflowRequestSchema: GenMessage<SignalWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 0);
+
+/**
+ * SignalWorkflowResponse names the run that was signaled.
+ *
+ * @generated from message flowgate.workflow.v1.SignalWorkflowResponse
+ */
+export type SignalWorkflowResponse = Message<"flowgate.workflow.v1.SignalWorkflowResponse"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id of the signaled run.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.SignalWorkflowResponse.
+ * Use `create(SignalWorkflowResponseSchema)` to create a new message.
+ */
+export const SignalWorkflowResponseSchema: GenMessage<SignalWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 1);
+
+/**
+ * QueryWorkflowRequest names the run, the query and its input.
+ *
+ * @generated from message flowgate.workflow.v1.QueryWorkflowRequest
+ */
+export type QueryWorkflowRequest = Message<"flowgate.workflow.v1.QueryWorkflowRequest"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id; the latest run of the workflow id when empty.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Query name, as the workflow type declares it.
+   *
+   * @generated from field: string query_name = 3;
+   */
+  queryName: string;
+
+  /**
+   * The query's input as a JSON value.
+   *
+   * @generated from field: google.protobuf.Value input = 4;
+   */
+  input?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.QueryWorkflowRequest.
+ * Use `create(QueryWorkflowRequestSchema)` to create a new message.
+ */
+export const QueryWorkflowRequestSchema: GenMessage<QueryWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 2);
+
+/**
+ * QueryWorkflowResponse carries the query's answer.
+ *
+ * @generated from message flowgate.workflow.v1.QueryWorkflowResponse
+ */
+export type QueryWorkflowResponse = Message<"flowgate.workflow.v1.QueryWorkflowResponse"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id of the queried run.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * The query's answer as JSON.
+   *
+   * @generated from field: google.protobuf.Value result = 3;
+   */
+  result?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.QueryWorkflowResponse.
+ * Use `create(QueryWorkflowResponseSchema)` to create a new message.
+ */
+export const QueryWorkflowResponseSchema: GenMessage<QueryWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 3);
+
+/**
+ * UpdateWorkflowRequest names the run, the update and its input.
+ *
+ * @generated from message flowgate.workflow.v1.UpdateWorkflowRequest
+ */
+export type UpdateWorkflowRequest = Message<"flowgate.workflow.v1.UpdateWorkflowRequest"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id; the latest run of the workflow id when empty.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Update name, as the workflow type declares it.
+   *
+   * @generated from field: string update_name = 3;
+   */
+  updateName: string;
+
+  /**
+   * The update's input as a JSON value.
+   *
+   * @generated from field: google.protobuf.Value input = 4;
+   */
+  input?: Value | undefined;
+
+  /**
+   * Update id: an update retried with the same request_id runs once, and the retry gets its result.
+   * Generated when empty.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.UpdateWorkflowRequest.
+ * Use `create(UpdateWorkflowRequestSchema)` to create a new message.
+ */
+export const UpdateWorkflowRequestSchema: GenMessage<UpdateWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 4);
+
+/**
+ * UpdateWorkflowResponse carries the update's result.
+ *
+ * @generated from message flowgate.workflow.v1.UpdateWorkflowResponse
+ */
+export type UpdateWorkflowResponse = Message<"flowgate.workflow.v1.UpdateWorkflowResponse"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id of the updated run.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Update id (the request_id, or the generated one).
+   *
+   * @generated from field: string update_id = 3;
+   */
+  updateId: string;
+
+  /**
+   * The update's result as JSON.
+   *
+   * @generated from field: google.protobuf.Value result = 4;
+   */
+  result?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.UpdateWorkflowResponse.
+ * Use `create(UpdateWorkflowResponseSchema)` to create a new message.
+ */
+export const UpdateWorkflowResponseSchema: GenMessage<UpdateWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 5);
+
+/**
+ * SignalWithStartRequest names the workflow to start (when needed) and the signal to send it.
+ *
+ * @generated from message flowgate.workflow.v1.SignalWithStartRequest
+ */
+export type SignalWithStartRequest = Message<"flowgate.workflow.v1.SignalWithStartRequest"> & {
+  /**
+   * Registered workflow type to start when no run is open.
+   *
+   * @generated from field: string workflow_type = 1;
+   */
+  workflowType: string;
+
+  /**
+   * Workflow id: the run to signal, or the id to start it under.
+   *
+   * @generated from field: string workflow_id = 2;
+   */
+  workflowId: string;
+
+  /**
+   * Task queue; the workflow type's queue or the server's default when empty.
+   *
+   * @generated from field: string task_queue = 3;
+   */
+  taskQueue: string;
+
+  /**
+   * Workflow input, used when the workflow is started.
+   *
+   * @generated from field: google.protobuf.Value input = 4;
+   */
+  input?: Value | undefined;
+
+  /**
+   * Idempotency key: retries with the same request_id start at most one run and deliver the signal once.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+
+  /**
+   * Start options, as in StartWorkflowRequest.
+   *
+   * @generated from field: flowgate.workflow.v1.StartOptions options = 6;
+   */
+  options?: StartOptions | undefined;
+
+  /**
+   * Signal name, as the workflow type declares it.
+   *
+   * @generated from field: string signal_name = 7;
+   */
+  signalName: string;
+
+  /**
+   * The signal's input as a JSON value.
+   *
+   * @generated from field: google.protobuf.Value signal_input = 8;
+   */
+  signalInput?: Value | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.SignalWithStartRequest.
+ * Use `create(SignalWithStartRequestSchema)` to create a new message.
+ */
+export const SignalWithStartRequestSchema: GenMessage<SignalWithStartRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 6);
+
+/**
+ * SignalWithStartResponse names the run that got the signal.
+ *
+ * @generated from message flowgate.workflow.v1.SignalWithStartResponse
+ */
+export type SignalWithStartResponse = Message<"flowgate.workflow.v1.SignalWithStartResponse"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id of the signaled run.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * True when this call started the run; false when it signaled one already open.
+   *
+   * @generated from field: bool started = 3;
+   */
+  started: boolean;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.SignalWithStartResponse.
+ * Use `create(SignalWithStartResponseSchema)` to create a new message.
+ */
+export const SignalWithStartResponseSchema: GenMessage<SignalWithStartResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 7);
+
+/**
+ * ListWorkflowsRequest selects runs: every filter set must hold.
+ *
+ * @generated from message flowgate.workflow.v1.ListWorkflowsRequest
+ */
+export type ListWorkflowsRequest = Message<"flowgate.workflow.v1.ListWorkflowsRequest"> & {
+  /**
+   * A Temporal visibility query, such as `WorkflowType = "greet" AND ExecutionStatus = "Running"`.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only runs of this workflow type.
+   *
+   * @generated from field: string workflow_type = 2;
+   */
+  workflowType: string;
+
+  /**
+   * Only runs with this status.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowStatus status = 3;
+   */
+  status: WorkflowStatus;
+
+  /**
+   * Only runs started at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp started_after = 4;
+   */
+  startedAfter?: Timestamp | undefined;
+
+  /**
+   * Only runs started before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp started_before = 5;
+   */
+  startedBefore?: Timestamp | undefined;
+
+  /**
+   * Runs per page: 1 to 1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.ListWorkflowsRequest.
+ * Use `create(ListWorkflowsRequestSchema)` to create a new message.
+ */
+export const ListWorkflowsRequestSchema: GenMessage<ListWorkflowsRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 8);
+
+/**
+ * ListWorkflowsResponse is one page of runs.
+ *
+ * @generated from message flowgate.workflow.v1.ListWorkflowsResponse
+ */
+export type ListWorkflowsResponse = Message<"flowgate.workflow.v1.ListWorkflowsResponse"> & {
+  /**
+   * The runs, newest first.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.WorkflowExecution workflows = 1;
+   */
+  workflows: WorkflowExecution[];
+
+  /**
+   * Token of the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.ListWorkflowsResponse.
+ * Use `create(ListWorkflowsResponseSchema)` to create a new message.
+ */
+export const ListWorkflowsResponseSchema: GenMessage<ListWorkflowsResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 9);
+
+/**
+ * CountWorkflowsRequest selects the runs to count, as ListWorkflowsRequest does.
+ *
+ * @generated from message flowgate.workflow.v1.CountWorkflowsRequest
+ */
+export type CountWorkflowsRequest = Message<"flowgate.workflow.v1.CountWorkflowsRequest"> & {
+  /**
+   * A Temporal visibility query.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only runs of this workflow type.
+   *
+   * @generated from field: string workflow_type = 2;
+   */
+  workflowType: string;
+
+  /**
+   * Only runs with this status.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowStatus status = 3;
+   */
+  status: WorkflowStatus;
+
+  /**
+   * Only runs started at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp started_after = 4;
+   */
+  startedAfter?: Timestamp | undefined;
+
+  /**
+   * Only runs started before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp started_before = 5;
+   */
+  startedBefore?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.CountWorkflowsRequest.
+ * Use `create(CountWorkflowsRequestSchema)` to create a new message.
+ */
+export const CountWorkflowsRequestSchema: GenMessage<CountWorkflowsRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 10);
+
+/**
+ * CountWorkflowsResponse carries the count.
+ *
+ * @generated from message flowgate.workflow.v1.CountWorkflowsResponse
+ */
+export type CountWorkflowsResponse = Message<"flowgate.workflow.v1.CountWorkflowsResponse"> & {
+  /**
+   * Number of matching runs.
+   *
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.CountWorkflowsResponse.
+ * Use `create(CountWorkflowsResponseSchema)` to create a new message.
+ */
+export const CountWorkflowsResponseSchema: GenMessage<CountWorkflowsResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 11);
+
+/**
+ * GetWorkflowHistoryRequest names the run whose history to read.
+ *
+ * @generated from message flowgate.workflow.v1.GetWorkflowHistoryRequest
+ */
+export type GetWorkflowHistoryRequest = Message<"flowgate.workflow.v1.GetWorkflowHistoryRequest"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id; the latest run of the workflow id when empty.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Events per page: 1 to 1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.GetWorkflowHistoryRequest.
+ * Use `create(GetWorkflowHistoryRequestSchema)` to create a new message.
+ */
+export const GetWorkflowHistoryRequestSchema: GenMessage<GetWorkflowHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 12);
+
+/**
+ * GetWorkflowHistoryResponse is one page of a run's history.
+ *
+ * @generated from message flowgate.workflow.v1.GetWorkflowHistoryResponse
+ */
+export type GetWorkflowHistoryResponse = Message<"flowgate.workflow.v1.GetWorkflowHistoryResponse"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id of the run the events belong to.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * The events, oldest first.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.HistoryEvent events = 3;
+   */
+  events: HistoryEvent[];
+
+  /**
+   * Token of the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 4;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.GetWorkflowHistoryResponse.
+ * Use `create(GetWorkflowHistoryResponseSchema)` to create a new message.
+ */
+export const GetWorkflowHistoryResponseSchema: GenMessage<GetWorkflowHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 13);
+
+/**
+ * HistoryEvent is one event of a run's Temporal history, in readable JSON.
+ *
+ * @generated from message flowgate.workflow.v1.HistoryEvent
+ */
+export type HistoryEvent = Message<"flowgate.workflow.v1.HistoryEvent"> & {
+  /**
+   * Event id, from 1, in the order Temporal recorded the events.
+   *
+   * @generated from field: int64 event_id = 1;
+   */
+  eventId: bigint;
+
+  /**
+   * When Temporal recorded it.
+   *
+   * @generated from field: google.protobuf.Timestamp event_time = 2;
+   */
+  eventTime?: Timestamp | undefined;
+
+  /**
+   * Temporal's event type without its prefix, such as "WorkflowExecutionStarted" or "ActivityTaskCompleted".
+   *
+   * @generated from field: string event_type = 3;
+   */
+  eventType: string;
+
+  /**
+   * The event's attributes as Temporal's API defines them, with payloads decoded to their JSON values.
+   *
+   * @generated from field: google.protobuf.Struct attributes = 4;
+   */
+  attributes?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.HistoryEvent.
+ * Use `create(HistoryEventSchema)` to create a new message.
+ */
+export const HistoryEventSchema: GenMessage<HistoryEvent> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 14);
+
+/**
+ * WatchWorkflowRequest names the run to watch and where to resume.
+ *
+ * @generated from message flowgate.workflow.v1.WatchWorkflowRequest
+ */
+export type WatchWorkflowRequest = Message<"flowgate.workflow.v1.WatchWorkflowRequest"> & {
+  /**
+   * Workflow id.
+   *
+   * @generated from field: string workflow_id = 1;
+   */
+  workflowId: string;
+
+  /**
+   * Run id; the latest run of the workflow id when empty. To resume, the run_id of the last event received.
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * Send only the events after this history event id of run_id (the event_id of the last event received);
+   * 0: from the start.
+   *
+   * @generated from field: int64 after_event_id = 3;
+   */
+  afterEventId: bigint;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WatchWorkflowRequest.
+ * Use `create(WatchWorkflowRequestSchema)` to create a new message.
+ */
+export const WatchWorkflowRequestSchema: GenMessage<WatchWorkflowRequest> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 15);
+
+/**
+ * WatchWorkflowResponse is one event of a watched run.
+ *
+ * @generated from message flowgate.workflow.v1.WatchWorkflowResponse
+ */
+export type WatchWorkflowResponse = Message<"flowgate.workflow.v1.WatchWorkflowResponse"> & {
+  /**
+   * The event's id in its run's history: pass it back as after_event_id to resume after it.
+   *
+   * @generated from field: int64 event_id = 1;
+   */
+  eventId: bigint;
+
+  /**
+   * The run the event belongs to (a new one after continue-as-new).
+   *
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+
+  /**
+   * When Temporal recorded it.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowEventType type = 4;
+   */
+  type: WorkflowEventType;
+
+  /**
+   * The activity type, signal, update or timer the event is about; the workflow type for STARTED.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+
+  /**
+   * The activity's attempt, for activity events.
+   *
+   * @generated from field: int32 attempt = 6;
+   */
+  attempt: number;
+
+  /**
+   * The input or result the event carries, as JSON (see WorkflowEventType).
+   *
+   * @generated from field: google.protobuf.Value data = 7;
+   */
+  data?: Value | undefined;
+
+  /**
+   * Why something failed, for failure events.
+   *
+   * @generated from field: flowgate.workflow.v1.WorkflowFailure failure = 8;
+   */
+  failure?: WorkflowFailure | undefined;
+
+  /**
+   * The reported progress, for PROGRESS.
+   *
+   * @generated from field: flowgate.workflow.v1.Progress progress = 9;
+   */
+  progress?: Progress | undefined;
+
+  /**
+   * The awaited input, for WAITING_FOR_INPUT.
+   *
+   * @generated from field: flowgate.workflow.v1.InputRequest input_request = 10;
+   */
+  inputRequest?: InputRequest | undefined;
+
+  /**
+   * The new run, for CONTINUED_AS_NEW.
+   *
+   * @generated from field: string new_run_id = 11;
+   */
+  newRunId: string;
+};
+
+/**
+ * Describes the message flowgate.workflow.v1.WatchWorkflowResponse.
+ * Use `create(WatchWorkflowResponseSchema)` to create a new message.
+ */
+export const WatchWorkflowResponseSchema: GenMessage<WatchWorkflowResponse> = /*@__PURE__*/
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 16);
 
 /**
  * ListWorkflowTypesRequest asks for every registered workflow type.
@@ -31,7 +796,7 @@ export type ListWorkflowTypesRequest = Message<"flowgate.workflow.v1.ListWorkflo
  * Use `create(ListWorkflowTypesRequestSchema)` to create a new message.
  */
 export const ListWorkflowTypesRequestSchema: GenMessage<ListWorkflowTypesRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 0);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 17);
 
 /**
  * ListWorkflowTypesResponse lists the registered workflow types, by name.
@@ -59,7 +824,7 @@ export type ListWorkflowTypesResponse = Message<"flowgate.workflow.v1.ListWorkfl
  * Use `create(ListWorkflowTypesResponseSchema)` to create a new message.
  */
 export const ListWorkflowTypesResponseSchema: GenMessage<ListWorkflowTypesResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 1);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 18);
 
 /**
  * GetWorkflowTypeRequest names the workflow type to describe.
@@ -80,7 +845,7 @@ export type GetWorkflowTypeRequest = Message<"flowgate.workflow.v1.GetWorkflowTy
  * Use `create(GetWorkflowTypeRequestSchema)` to create a new message.
  */
 export const GetWorkflowTypeRequestSchema: GenMessage<GetWorkflowTypeRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 2);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 19);
 
 /**
  * GetWorkflowTypeResponse describes one registered workflow type.
@@ -101,7 +866,7 @@ export type GetWorkflowTypeResponse = Message<"flowgate.workflow.v1.GetWorkflowT
  * Use `create(GetWorkflowTypeResponseSchema)` to create a new message.
  */
 export const GetWorkflowTypeResponseSchema: GenMessage<GetWorkflowTypeResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 3);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 20);
 
 /**
  * StartWorkflowRequest names the workflow to start and its input.
@@ -146,6 +911,13 @@ export type StartWorkflowRequest = Message<"flowgate.workflow.v1.StartWorkflowRe
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * Memo, search attributes, id policies, timeouts, retry policy and start delay.
+   *
+   * @generated from field: flowgate.workflow.v1.StartOptions options = 6;
+   */
+  options?: StartOptions | undefined;
 };
 
 /**
@@ -153,7 +925,7 @@ export type StartWorkflowRequest = Message<"flowgate.workflow.v1.StartWorkflowRe
  * Use `create(StartWorkflowRequestSchema)` to create a new message.
  */
 export const StartWorkflowRequestSchema: GenMessage<StartWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 4);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 21);
 
 /**
  * StartWorkflowResponse identifies the started run.
@@ -181,7 +953,7 @@ export type StartWorkflowResponse = Message<"flowgate.workflow.v1.StartWorkflowR
  * Use `create(StartWorkflowResponseSchema)` to create a new message.
  */
 export const StartWorkflowResponseSchema: GenMessage<StartWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 5);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 22);
 
 /**
  * RunWorkflowRequest names the workflow to run and its input; the fields mean what they mean in
@@ -224,6 +996,13 @@ export type RunWorkflowRequest = Message<"flowgate.workflow.v1.RunWorkflowReques
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * Start options, as in StartWorkflowRequest.
+   *
+   * @generated from field: flowgate.workflow.v1.StartOptions options = 6;
+   */
+  options?: StartOptions | undefined;
 };
 
 /**
@@ -231,7 +1010,7 @@ export type RunWorkflowRequest = Message<"flowgate.workflow.v1.RunWorkflowReques
  * Use `create(RunWorkflowRequestSchema)` to create a new message.
  */
 export const RunWorkflowRequestSchema: GenMessage<RunWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 6);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 23);
 
 /**
  * RunWorkflowResponse carries the outcome of the run.
@@ -289,7 +1068,7 @@ export type RunWorkflowResponse = Message<"flowgate.workflow.v1.RunWorkflowRespo
  * Use `create(RunWorkflowResponseSchema)` to create a new message.
  */
 export const RunWorkflowResponseSchema: GenMessage<RunWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 7);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 24);
 
 /**
  * GetWorkflowStatusRequest names the run to describe.
@@ -317,7 +1096,7 @@ export type GetWorkflowStatusRequest = Message<"flowgate.workflow.v1.GetWorkflow
  * Use `create(GetWorkflowStatusRequestSchema)` to create a new message.
  */
 export const GetWorkflowStatusRequestSchema: GenMessage<GetWorkflowStatusRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 8);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 25);
 
 /**
  * GetWorkflowStatusResponse describes one run.
@@ -380,6 +1159,34 @@ export type GetWorkflowStatusResponse = Message<"flowgate.workflow.v1.GetWorkflo
    * @generated from field: int32 history_length = 8;
    */
   historyLength: number;
+
+  /**
+   * Activities the run waits on, with their attempts and last failures.
+   *
+   * @generated from field: repeated flowgate.workflow.v1.PendingActivity pending_activities = 9;
+   */
+  pendingActivities: PendingActivity[];
+
+  /**
+   * What the workflow last reported about its progress; absent when it reported none.
+   *
+   * @generated from field: flowgate.workflow.v1.Progress progress = 10;
+   */
+  progress?: Progress | undefined;
+
+  /**
+   * The input the run waits for from a person; absent when it waits for none.
+   *
+   * @generated from field: flowgate.workflow.v1.InputRequest waiting_for_input = 11;
+   */
+  waitingForInput?: InputRequest | undefined;
+
+  /**
+   * The run's memo (Flowgate's own "flowgate." keys included).
+   *
+   * @generated from field: google.protobuf.Struct memo = 12;
+   */
+  memo?: JsonObject | undefined;
 };
 
 /**
@@ -387,7 +1194,7 @@ export type GetWorkflowStatusResponse = Message<"flowgate.workflow.v1.GetWorkflo
  * Use `create(GetWorkflowStatusResponseSchema)` to create a new message.
  */
 export const GetWorkflowStatusResponseSchema: GenMessage<GetWorkflowStatusResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 9);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 26);
 
 /**
  * GetWorkflowResultRequest names the run whose outcome to return.
@@ -423,7 +1230,7 @@ export type GetWorkflowResultRequest = Message<"flowgate.workflow.v1.GetWorkflow
  * Use `create(GetWorkflowResultRequestSchema)` to create a new message.
  */
 export const GetWorkflowResultRequestSchema: GenMessage<GetWorkflowResultRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 10);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 27);
 
 /**
  * GetWorkflowResultResponse carries a run's outcome, or only its status while it is open.
@@ -481,7 +1288,7 @@ export type GetWorkflowResultResponse = Message<"flowgate.workflow.v1.GetWorkflo
  * Use `create(GetWorkflowResultResponseSchema)` to create a new message.
  */
 export const GetWorkflowResultResponseSchema: GenMessage<GetWorkflowResultResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 11);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 28);
 
 /**
  * StopWorkflowRequest names the run to stop and how.
@@ -523,7 +1330,7 @@ export type StopWorkflowRequest = Message<"flowgate.workflow.v1.StopWorkflowRequ
  * Use `create(StopWorkflowRequestSchema)` to create a new message.
  */
 export const StopWorkflowRequestSchema: GenMessage<StopWorkflowRequest> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 12);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 29);
 
 /**
  * StopWorkflowResponse confirms which run was asked to stop.
@@ -551,7 +1358,7 @@ export type StopWorkflowResponse = Message<"flowgate.workflow.v1.StopWorkflowRes
  * Use `create(StopWorkflowResponseSchema)` to create a new message.
  */
 export const StopWorkflowResponseSchema: GenMessage<StopWorkflowResponse> = /*@__PURE__*/
-  messageDesc(file_flowgate_workflow_v1_workflow_service, 13);
+  messageDesc(file_flowgate_workflow_v1_workflow_service, 30);
 
 /**
  * WorkflowService starts, inspects and stops Temporal workflows on behalf of clients that do not embed a
@@ -629,6 +1436,122 @@ export const WorkflowService: GenService<{
     methodKind: "unary";
     input: typeof StopWorkflowRequestSchema;
     output: typeof StopWorkflowResponseSchema;
+  },
+  /**
+   * SignalWorkflow sends a signal to a running workflow. The signal must be one the run's registered type
+   * declares, and its input must match the signal's schema. Without run_id the latest run is signaled.
+   *
+   * Errors: InvalidArgument (missing field, a signal the type does not declare, input that does not match
+   * its schema), NotFound (no such workflow or run), FailedPrecondition (the run is closed), Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.SignalWorkflow
+   */
+  signalWorkflow: {
+    methodKind: "unary";
+    input: typeof SignalWorkflowRequestSchema;
+    output: typeof SignalWorkflowResponseSchema;
+  },
+  /**
+   * QueryWorkflow runs a query on a workflow (open or closed) and returns its answer. The query must be one
+   * the run's registered type declares.
+   *
+   * Errors: InvalidArgument (missing field, a query the type does not declare, input that does not match its
+   * schema, a query the worker does not know), NotFound, FailedPrecondition (the query handler failed),
+   * DeadlineExceeded (no worker answered in time), Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.QueryWorkflow
+   */
+  queryWorkflow: {
+    methodKind: "unary";
+    input: typeof QueryWorkflowRequestSchema;
+    output: typeof QueryWorkflowResponseSchema;
+  },
+  /**
+   * UpdateWorkflow sends an update to a running workflow and waits for its result. An update refused by the
+   * workflow's validator, or whose handler fails, is FailedPrecondition with the workflow's message.
+   *
+   * Errors: InvalidArgument (missing field, an update the type does not declare, input that does not match
+   * its schema), NotFound, FailedPrecondition (rejected or failed by the workflow, or the run is closed),
+   * DeadlineExceeded (no worker answered in time), Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.UpdateWorkflow
+   */
+  updateWorkflow: {
+    methodKind: "unary";
+    input: typeof UpdateWorkflowRequestSchema;
+    output: typeof UpdateWorkflowResponseSchema;
+  },
+  /**
+   * SignalWithStart signals a workflow, starting it first when its workflow id holds no open run. Both the
+   * start's input and the signal's input are checked against the registered schemas.
+   *
+   * Errors: those of StartWorkflow and SignalWorkflow.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.SignalWithStart
+   */
+  signalWithStart: {
+    methodKind: "unary";
+    input: typeof SignalWithStartRequestSchema;
+    output: typeof SignalWithStartResponseSchema;
+  },
+  /**
+   * ListWorkflows lists runs, newest first, from Temporal's visibility store: a visibility query and simple
+   * filters, all of which must hold. Visibility lags writes by up to a second on some clusters, and a run
+   * that changes (closes) while a client pages may move between pages: page through closed runs for an
+   * exact listing.
+   *
+   * Errors: InvalidArgument (a query Temporal cannot parse, page_size out of range, a bad page_token),
+   * Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.ListWorkflows
+   */
+  listWorkflows: {
+    methodKind: "unary";
+    input: typeof ListWorkflowsRequestSchema;
+    output: typeof ListWorkflowsResponseSchema;
+  },
+  /**
+   * CountWorkflows counts the runs ListWorkflows would list with the same query and filters.
+   *
+   * Errors: InvalidArgument (a query Temporal cannot parse), Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.CountWorkflows
+   */
+  countWorkflows: {
+    methodKind: "unary";
+    input: typeof CountWorkflowsRequestSchema;
+    output: typeof CountWorkflowsResponseSchema;
+  },
+  /**
+   * GetWorkflowHistory returns a run's history events, oldest first, as readable JSON (payloads decoded),
+   * one page at a time. Without run_id it reads the latest run.
+   *
+   * Errors: InvalidArgument (missing workflow_id, page_size out of range, a bad page_token), NotFound,
+   * Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.GetWorkflowHistory
+   */
+  getWorkflowHistory: {
+    methodKind: "unary";
+    input: typeof GetWorkflowHistoryRequestSchema;
+    output: typeof GetWorkflowHistoryResponseSchema;
+  },
+  /**
+   * WatchWorkflow streams a run's meaningful events as they happen, read from its Temporal history: started,
+   * activities, signals, updates, timers, progress, waiting for input, then the close (completed, failed,
+   * canceled, terminated, timed out), after which the stream ends. A run that continues as new is followed
+   * to the new run. Every event carries its run id and history event id: to resume after a dropped
+   * connection, call again with that run_id and after_event_id (on REST, SSE's Last-Event-ID does it), and
+   * nothing is lost or repeated. Any number of clients may watch one run, on any replica.
+   *
+   * Errors: InvalidArgument (missing workflow_id), NotFound (no such workflow or run), Unavailable.
+   *
+   * @generated from rpc flowgate.workflow.v1.WorkflowService.WatchWorkflow
+   */
+  watchWorkflow: {
+    methodKind: "server_streaming";
+    input: typeof WatchWorkflowRequestSchema;
+    output: typeof WatchWorkflowResponseSchema;
   },
   /**
    * ListWorkflowTypes lists the workflow types this server may start, with the JSON Schemas of their input
