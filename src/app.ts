@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { compatRoutes } from "./compat/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
@@ -41,14 +42,19 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     defaultTaskQueue: config.taskQueue,
     runTimeoutMs: config.runTimeoutMs,
   });
-  return createServer({
+  const errorTables = [OPERATIONS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
+  const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
+  const app = await createServer({
     services: createServices({ workflows }),
-    errorTables: [OPERATIONS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE],
-    readiness: cachedProbe(readinessCheck(engine, options.workerTaskQueue)),
+    errorTables,
+    readiness,
     logger: options.logger,
     bodyLimitBytes: config.bodyLimitBytes,
     tls: options.tls,
   });
+  // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
+  await app.register(compatRoutes, { workflows, readiness, errorTables, resultWaitMs: config.runTimeoutMs });
+  return app;
 }
 
 /** Ready: Temporal answers for the namespace and, when one is expected, a worker has polled its queue. */
