@@ -29,6 +29,8 @@ export interface ServerOptions {
   readonly bodyLimitBytes: number;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
+  readonly streamHeartbeatMs?: number | undefined;
 }
 
 /** In-flight calls get this long to finish once the app starts closing; then their signal aborts. */
@@ -98,7 +100,12 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const contextValues = (req: FastifyRequest) => createContextValues().set(kCall, callRecordOf(req));
 
   await app.register(connectRoutes, { handlers, contextValues });
-  await app.register(restRoutes, { handlers, contextValues, bodyLimitBytes: options.bodyLimitBytes });
+  await app.register(restRoutes, {
+    handlers,
+    contextValues,
+    bodyLimitBytes: options.bodyLimitBytes,
+    streamHeartbeatMs: options.streamHeartbeatMs,
+  });
   await app.register(httpHealthRoutes, { readiness: options.readiness });
   return app;
 }

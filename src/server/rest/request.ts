@@ -1,11 +1,15 @@
 // REST request -> a Connect call on the router's own universal handler: the request message from path,
 // query and body (mapping.ts), sent as a Connect binary request, so validation, interceptors and error
-// mapping are the ones every other protocol goes through (as Vanguard does in Go).
-import { fromJson, toBinary, type DescMessage, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
+// mapping are the ones every other protocol goes through (as Vanguard does in Go). A unary RPC becomes a
+// Connect unary call; a server-streaming one a Connect streaming call whose request is one enveloped
+// message (and whose request may be resumed by an SSE Last-Event-ID, see sse.ts).
+import { fromJson, toBinary, type DescMessage, type JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
-import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalHandler, type UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { contentTypeStreamProto, contentTypeUnaryProto } from "@connectrpc/connect/protocol-connect";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { buildRequestJson, type HttpBinding, type QueryParams } from "./mapping.js";
+import { applyLastEventId } from "./sse.js";
 
 /** Headers that describe the REST exchange itself, not the call: never forwarded to or from the handler. */
 export const HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -23,34 +27,52 @@ export const HOP_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The Connect request for one REST call. Throws InvalidArgument naming the field when path, query or body
- * do not make a valid request message.
+ * The Connect streaming protocol's own headers for the envelope compression: the REST client did not choose
+ * them (a REST client sending them would get compressed frames back), so they are never forwarded either.
+ */
+const CONNECT_STREAM_HEADERS: ReadonlySet<string> = new Set(["connect-content-encoding", "connect-accept-encoding"]);
+
+/** Envelope flags of a plain (uncompressed) message frame. */
+const MESSAGE_FLAGS = 0;
+
+/**
+ * The call's abort controller: the call is canceled when the REST client goes away before the answer ends.
+ * The stream writer also aborts it itself when it stops reading early (HEAD).
+ */
+export function abortWhenClientLeaves(reply: FastifyReply): AbortController {
+  const abort = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) abort.abort(new ConnectError("client disconnected", Code.Canceled));
+  });
+  return abort;
+}
+
+/**
+ * The Connect request for one REST call of a unary or server-streaming RPC. Throws InvalidArgument naming
+ * the field (or the Last-Event-ID header) when path, query, body or header do not make a valid request.
  */
 export function buildConnectRequest(
   handler: UniversalHandler,
   binding: HttpBinding,
   req: FastifyRequest,
-  reply: FastifyReply,
   contextValues: ContextValues,
+  signal: AbortSignal,
 ): UniversalServerRequest {
-  const method = handler.method as DescMethod & { methodKind: "unary" };
+  const { method } = handler;
+  const streaming = method.methodKind === "server_streaming";
   const pathValues = binding.template.bind(req.params as Record<string, string>);
-  const json = buildRequestJson(method.input, binding, pathValues, req.query as QueryParams, req.body);
-  const body = toBinary(method.input, decodeRequest(method.input, json));
+  let json = buildRequestJson(method.input, binding, pathValues, req.query as QueryParams, req.body);
+  if (streaming) json = applyLastEventId(method.input, json, singleHeader(req.headers["last-event-id"]));
+  const message = toBinary(method.input, decodeRequest(method.input, json));
+  const body = streaming ? encodeEnvelope(MESSAGE_FLAGS, message) : message;
 
   const header = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || HOP_HEADERS.has(name) || name.startsWith(":")) continue;
+    if (value === undefined || HOP_HEADERS.has(name) || CONNECT_STREAM_HEADERS.has(name) || name.startsWith(":")) continue;
     for (const v of Array.isArray(value) ? value : [value]) header.append(name, v);
   }
-  header.set("content-type", "application/proto");
+  header.set("content-type", streaming ? contentTypeStreamProto : contentTypeUnaryProto);
   header.set("connect-protocol-version", "1");
-
-  // The call is canceled when the REST client goes away before the answer.
-  const abort = new AbortController();
-  reply.raw.once("close", () => {
-    if (!reply.raw.writableFinished) abort.abort(new ConnectError("client disconnected", Code.Canceled));
-  });
 
   return {
     httpVersion: req.raw.httpVersion,
@@ -60,9 +82,13 @@ export function buildConnectRequest(
     body: (async function* () {
       yield body;
     })(),
-    signal: abort.signal,
+    signal,
     contextValues,
   };
+}
+
+function singleHeader(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === "string" || value === undefined ? value : value.join(",");
 }
 
 /** The request message; InvalidArgument naming the offending field when the JSON does not decode. */

@@ -1,6 +1,6 @@
-// A Connect answer -> the REST response: the message as proto3 JSON with the proto field names (every field
-// present), or the Connect error body with its HTTP status. Unary only today; a server-streaming answer gets
-// its own writer here (NDJSON or SSE) beside this one, sharing the request side unchanged.
+// A unary Connect answer -> the REST response: the message as proto3 JSON with the proto field names (every
+// field present), or the Connect error body with its HTTP status. A server-streaming answer has its own
+// writer (stream.ts: NDJSON or SSE), with the same JSON options and the same error body.
 import { fromBinary, toJson, type DescMethod, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
