@@ -8,7 +8,6 @@ import { withTimeLimit, type CallBound } from "./bound.js";
 import {
   isOpen,
   type IdConflictPolicy,
-  type Page,
   type ReadableEvent,
   type RetrySpec,
   type RunDescription,

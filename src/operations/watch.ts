@@ -68,9 +68,9 @@ export class WatchHub {
       let next = 0;
       for (;;) {
         while (next < tail.events.length) yield tail.events[next++]!;
-        if (tail.failure !== undefined) throw tail.failure;
+        if (tail.failure !== undefined) throw asError(tail.failure);
         if (tail.done) return;
-        if (signal.aborted) throw signal.reason;
+        if (signal.aborted) throw asError(signal.reason);
         await tail.changed(signal);
       }
     } finally {
@@ -104,6 +104,10 @@ export class WatchHub {
     }, LINGER_MS);
     tail.lingering.unref();
   }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 function keyOf(run: RunRef): string {

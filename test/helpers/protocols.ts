@@ -94,7 +94,8 @@ function restClient(baseUrl: string): WorkflowClient {
   const query = (fields: JsonObject) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+      // Query parameters are scalars: strings, numbers (int64 as strings), booleans, enum names.
+      if (value !== undefined && value !== null && value !== "" && typeof value !== "object") params.set(key, String(value));
     }
     const text = params.toString();
     return text === "" ? "" : `?${text}`;
