@@ -28,7 +28,7 @@ import {
   type WatchEvent,
   type WorkflowOperations,
 } from "../operations/index.js";
-import type { ReadinessProbe } from "../server/index.js";
+import { CONTENT_TYPE_BY_FORMAT, formatError, formatMessage, parseLastEventId, type ReadinessProbe, type StreamFormat } from "../server/index.js";
 import { eventEnvelope, handlerOf, isObject, readEvent, seedOutcome, seedStatus } from "./shapes.js";
 
 export interface CompatRoutesOptions {
@@ -172,8 +172,8 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   // drain the stream after answering, watching an open run for nobody.
   type EventsRoute = { Params: { handler_id: string }; Querystring: Record<string, unknown> };
   scope.get<EventsRoute>("/events/:handler_id", { exposeHeadRoute: false }, async (req, reply) => {
-    const sse = (queryText(req.query.sse) ?? "true").toLowerCase() === "true";
-    const resume = parseLastEventId(req.headers["last-event-id"]);
+    const format: StreamFormat = (queryText(req.query.sse) ?? "true").toLowerCase() === "true" ? "sse" : "ndjson";
+    const resume = lastEventIdOf(req.headers["last-event-id"]);
     const bound = boundOf(reply);
     // The run is resolved first, so an unknown handler is a 404, not a stream that fails at once.
     const run = await workflows.status({ workflowId: req.params.handler_id, runId: resume?.runId ?? "" }, bound);
@@ -183,10 +183,8 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
       if (connectErr.code === Code.Internal) req.log.error({ err }, "event stream failed");
       return errorToJson(connectErr, undefined);
     };
-    reply
-      .header("content-type", sse ? "text/event-stream; charset=utf-8" : "application/x-ndjson; charset=utf-8")
-      .header("cache-control", "no-cache");
-    return reply.send(Readable.from(frames(events, sse, failed)));
+    reply.header("content-type", CONTENT_TYPE_BY_FORMAT[format]).header("cache-control", "no-cache").header("x-accel-buffering", "no");
+    return reply.send(Readable.from(frames(events, format, failed)));
   });
 
   // Sends an event into a running workflow: a signal, named by `step` or by the event envelope's type.
@@ -267,31 +265,22 @@ async function listedOutcome(
 }
 
 /** Each event as SSE (`id: <run_id>/<event_id>` and `data: <envelope>`) or NDJSON; a failure ends the stream in-band. */
-async function* frames(events: AsyncIterable<WatchEvent>, sse: boolean, failed: (err: unknown) => JsonObject): AsyncGenerator<string> {
+async function* frames(events: AsyncIterable<WatchEvent>, format: StreamFormat, failed: (err: unknown) => JsonObject): AsyncGenerator<string> {
   try {
-    for await (const event of events) {
-      const envelope = JSON.stringify(eventEnvelope(event));
-      yield sse ? `id: ${event.runId}/${event.eventId}\ndata: ${envelope}\n\n` : `${envelope}\n`;
-    }
+    for await (const event of events) yield formatMessage(format, eventEnvelope(event), `${event.runId}/${event.eventId}`);
   } catch (err) {
     // The 200 has gone out: the error is the stream's last frame, as on the contract's streams. (When the
     // client went away, nobody reads it: the stream is being destroyed.)
-    const error = failed(err);
-    yield sse ? `event: error\ndata: ${JSON.stringify(error)}\n\n` : `${JSON.stringify({ error })}\n`;
+    yield formatError(format, failed(err));
   }
 }
 
-/** A Last-Event-ID (`<run_id>/<event_id>` or `<event_id>`, as the SSE `id:` lines carry it); undefined when absent or empty. */
-function parseLastEventId(header: string | string[] | undefined): { runId: string | undefined; eventId: number } | undefined {
+/** The resume point a Last-Event-ID names (the contract's streams read it the same way); undefined when absent or empty. */
+function lastEventIdOf(header: string | string[] | undefined): { runId: string | undefined; eventId: number } | undefined {
   const text = (Array.isArray(header) ? header.at(-1) : header)?.trim() ?? "";
   if (text === "") return undefined;
-  const slash = text.lastIndexOf("/");
-  const runId = slash === -1 ? undefined : text.slice(0, slash);
-  const number = text.slice(slash + 1);
-  if (!/^\d{1,15}$/.test(number) || runId === "") {
-    throw new ConnectError(`Last-Event-ID header ${JSON.stringify(text)} is not "<run_id>/<event_id>" or "<event_id>"`, Code.InvalidArgument);
-  }
-  return { runId, eventId: Number(number) };
+  const { runId, eventId } = parseLastEventId(text);
+  return { runId, eventId: Number(eventId) };
 }
 
 /**

@@ -78,7 +78,7 @@ describe.each(PROTOCOLS)("the registry over %s", (protocol) => {
   it("lists the registered types with their schemas, handlers and defaults", async () => {
     const res = await client().listWorkflowTypes({});
     expect(res.allowUnregistered).toBe(false);
-    expect(res.workflowTypes.map((t) => t.name)).toEqual(["add", "chain", "fail", "greet", "order", "sleep"]);
+    expect(res.workflowTypes.map((t) => t.name)).toEqual(["add", "approval", "chain", "fail", "greet", "order", "report", "shopping", "sleep"]);
     const greet = res.workflowTypes.find((t) => t.name === "greet")!;
     expect(toJson(ValueSchema, greet.inputSchema!)).toEqual(SAMPLE_WORKFLOW_TYPES[0]!.input);
     expect(greet.taskQueue).toBe(TEST_TASK_QUEUE); // the server's default queue, since the type names none
@@ -99,7 +99,7 @@ describe.each(PROTOCOLS)("the registry over %s", (protocol) => {
     expect(toJson(ValueSchema, res.workflowType!.resultSchema!)).toEqual({ type: "object", properties: { total: { type: "number" } } });
     const err = await callError(client().getWorkflowType({ name: "nope" }));
     expect(err.code).toBe(Code.NotFound);
-    expect(err.rawMessage).toMatch(/^workflow type "nope" is not registered \(registered: add, chain, fail, greet, order, sleep\)$/);
+    expect(err.rawMessage).toMatch(/^workflow type "nope" is not registered \(registered: add, approval, chain, fail, greet, order, report, shopping, sleep\)$/);
   });
 
   it("starts a type from the file with a valid input, applying its defaults", async () => {
