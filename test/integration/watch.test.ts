@@ -126,6 +126,26 @@ describe("WatchWorkflow", () => {
     expect(keys([...first, ...rest])).toEqual(keys(whole));
   });
 
+  it("ends open watches with Unavailable when Flowgate shuts down, and the client resumes on another replica", async () => {
+    const leaving = await startTestServer();
+    // Longer than the server's 5 s grace for calls in flight, so the watch is cut, not finished.
+    const { workflowId } = await startReport({ steps: 4, step_seconds: 3 });
+    const seen: WatchWorkflowResponse[] = [];
+    const watching = (async () => {
+      for await (const event of streamClient("grpc", leaving.baseUrl).watchWorkflow({ workflowId })) {
+        seen.push(event);
+        if (seen.length === 3) void leaving.close();
+      }
+    })();
+    const err = await callError(watching);
+    expect(err.code, err.rawMessage).toBe(Code.Unavailable);
+    const last = seen.at(-1)!;
+    const rest = await watch(client(), { workflowId, runId: last.runId, afterEventId: last.eventId });
+    const whole = await watch(client(), { workflowId });
+    expect(keys([...seen, ...rest])).toEqual(keys(whole));
+    expect(whole.at(-1)?.type).toBe(T.COMPLETED);
+  });
+
   it("follows a run that continues as new to its new run", async () => {
     const started = await workflowClient("connect-json", server.baseUrl).startWorkflow({ workflowType: "chain", input: json({ steps: 2 }) });
     const events = await watch(client(), { workflowId: started.workflowId, runId: started.runId });
