@@ -1,7 +1,9 @@
 // WatchWorkflow against a real Temporal and the real samples: every event of a run, in order, then the end;
 // resumed streams lose and repeat nothing, across Flowgate processes too; many watchers see one sequence;
 // continue-as-new is followed; progress and waiting for input come through, and status shows them.
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, type Client } from "@connectrpc/connect";
@@ -22,6 +24,7 @@ afterAll(async () => {
 });
 
 const json = (value: JsonValue) => fromJson(ValueSchema, value);
+const execFileAsync = promisify(execFile);
 const T = WorkflowEventType;
 
 const STREAMING = ["grpc", "grpc-web", "connect-json", "connect-binary"] as const;
@@ -195,6 +198,50 @@ describe("WatchWorkflow", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(retrying, "the retrying activity was seen pending").toBeDefined();
+  });
+
+  it("streams over REST as SSE (fetch) and NDJSON (curl -N), and SSE resumes from Last-Event-ID", async () => {
+    const { workflowId } = await startReport({ steps: 2, step_seconds: 0.3 });
+    const url = `${server.baseUrl}/workflows/v1/events/${workflowId}`;
+    /** SSE messages as {id, data} until the stream ends, or `stopAfter` messages. */
+    const readSse = async (headers: Record<string, string>, stopAfter = Infinity) => {
+      const abort = new AbortController();
+      const res = await fetch(url, { headers: { accept: "text/event-stream", ...headers }, signal: abort.signal });
+      expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+      const messages: { id: string; data: { event_id: string; type: string } }[] = [];
+      let buffer = "";
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body!) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end;
+          while ((end = buffer.indexOf("\n\n")) !== -1) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const id = /^id: (.*)$/m.exec(frame)?.[1];
+            const data = /^data: (.*)$/m.exec(frame)?.[1];
+            if (id !== undefined && data !== undefined) messages.push({ id, data: JSON.parse(data) });
+            if (messages.length >= stopAfter) {
+              abort.abort();
+              return messages;
+            }
+          }
+        }
+      } catch (err) {
+        if (!abort.signal.aborted) throw err;
+      }
+      return messages;
+    };
+    const first = await readSse({}, 3);
+    const rest = await readSse({ "last-event-id": first.at(-1)!.id });
+    const ids = [...first, ...rest].map((m) => m.id);
+    const whole = await watch(client(), { workflowId });
+    expect(ids).toEqual(keys(whole));
+    expect(rest.at(-1)?.data.type).toBe("WORKFLOW_EVENT_TYPE_COMPLETED");
+
+    const { stdout } = await execFileAsync("curl", ["-sN", url]);
+    const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { event_id: string; run_id: string });
+    expect(lines.map((l) => `${l.run_id}/${l.event_id}`)).toEqual(keys(whole));
   });
 
   it("answers NotFound for a workflow that does not exist, before any event", async () => {
