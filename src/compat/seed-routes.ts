@@ -28,7 +28,15 @@ import {
   type WatchEvent,
   type WorkflowOperations,
 } from "../operations/index.js";
-import { CONTENT_TYPE_BY_FORMAT, formatError, formatMessage, parseLastEventId, type ReadinessProbe, type StreamFormat } from "../server/index.js";
+import {
+  CONTENT_TYPE_BY_FORMAT,
+  formatError,
+  formatMessage,
+  parseBodiesAsJson,
+  parseLastEventId,
+  type ReadinessProbe,
+  type StreamFormat,
+} from "../server/index.js";
 import { eventEnvelope, handlerOf, isObject, readEvent, seedOutcome, seedStatus } from "./shapes.js";
 
 export interface CompatRoutesOptions {
@@ -63,16 +71,7 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   const { workflows } = options;
 
   // Bodies are JSON whatever the Content-Type says, and an empty body is no input, as on the REST paths.
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser("*", { parseAs: "buffer" }, (_req, raw, done) => {
-    const text = (raw as Buffer).toString("utf8").trim();
-    if (text === "") return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(new ConnectError(`request body is not valid JSON: ${(err as Error).message}`, Code.InvalidArgument), undefined);
-    }
-  });
+  parseBodiesAsJson(scope);
 
   // A run-and-wait or an event stream could hold the app's close for as long as its run lasts.
   const shutdown = new AbortController();

@@ -4,6 +4,7 @@ export { callRecordOf, kCall } from "./access-log.js";
 export { HTTP_STATUS_BY_CODE } from "./errors.js";
 export { cachedProbe } from "./health.js";
 export type { Readiness, ReadinessProbe } from "./health.js";
+export { parseBodiesAsJson } from "./rest/routes.js";
 export { CONTENT_TYPE_BY_FORMAT, formatError, formatMessage, parseLastEventId } from "./rest/sse.js";
 export type { StreamFormat } from "./rest/sse.js";
 export { serve } from "./router.js";

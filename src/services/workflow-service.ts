@@ -307,7 +307,22 @@ function inputRequestToProto(r: InputRequestInfo | undefined): InputRequest | un
   return { $typeName: "flowgate.workflow.v1.InputRequest", name: r.name, prompt: r.prompt, schema: jsonToValue(r.schema, true) };
 }
 
+/**
+ * Each event's message, built once: every watcher of a run in this process is sent the same event objects
+ * (they share one history poll), so a thousand watchers cost one conversion per event, not a thousand.
+ */
+const watchMessages = new WeakMap<WatchEvent, WatchWorkflowResponse>();
+
 function watchEventToProto(e: WatchEvent): WatchWorkflowResponse {
+  let message = watchMessages.get(e);
+  if (message === undefined) {
+    message = toWatchMessage(e);
+    watchMessages.set(e, message);
+  }
+  return message;
+}
+
+function toWatchMessage(e: WatchEvent): WatchWorkflowResponse {
   return {
     $typeName: "flowgate.workflow.v1.WatchWorkflowResponse",
     eventId: BigInt(e.eventId),

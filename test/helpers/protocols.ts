@@ -41,7 +41,8 @@ export const PROTOCOLS: readonly ProtocolName[] = ["grpc", "grpc-web", "connect-
 
 type WorkflowClient = Omit<Client<typeof WorkflowService>, "watchWorkflow">;
 
-export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
+/** A generated client on one of the four protocols Connect speaks (every RPC, streams included). */
+export function connectClient(protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Client<typeof WorkflowService> {
   switch (protocol) {
     case "grpc":
       return createClient(WorkflowService, createGrpcTransport({ baseUrl }));
@@ -52,9 +53,11 @@ export function workflowClient(protocol: ProtocolName, baseUrl: string): Workflo
     case "connect-binary":
       // Over HTTP/2 (h2c), so Connect is exercised on both HTTP versions.
       return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
-    case "rest":
-      return restClient(baseUrl);
   }
+}
+
+export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
+  return protocol === "rest" ? restClient(baseUrl) : connectClient(protocol, baseUrl);
 }
 
 /** A REST failure: the Connect error, plus the HTTP status and body the server sent. */

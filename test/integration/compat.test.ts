@@ -7,6 +7,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WorkflowOperations } from "../../src/operations/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { eventually } from "../helpers/eventually.js";
 
 const run = promisify(execFile);
 
@@ -37,16 +38,6 @@ async function call(method: "GET" | "POST", path: string, body?: JsonValue, head
 }
 const get = (path: string, headers?: Record<string, string>) => call("GET", path, undefined, headers);
 const post = (path: string, body?: JsonValue, headers?: Record<string, string>) => call("POST", path, body, headers);
-
-/** Polls `fn` until `done` holds (visibility lags writes a little), failing after 10 s. */
-async function eventually<T>(fn: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const value = await fn();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Asserts the Connect error body and its HTTP status. */
 function expectError(answer: Answer, status: number, code: string, message: RegExp) {

@@ -6,12 +6,11 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { Code, type Client } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkflowEventType } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
-import { WorkflowService, type WatchWorkflowResponse } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
-import { callError, workflowClient } from "../helpers/protocols.js";
+import { type WorkflowService, type WatchWorkflowResponse } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import { callError, connectClient, workflowClient } from "../helpers/protocols.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
@@ -28,20 +27,6 @@ const execFileAsync = promisify(execFile);
 const T = WorkflowEventType;
 
 const STREAMING = ["grpc", "grpc-web", "connect-json", "connect-binary"] as const;
-type Streaming = (typeof STREAMING)[number];
-
-function streamClient(protocol: Streaming, baseUrl: string): Client<typeof WorkflowService> {
-  switch (protocol) {
-    case "grpc":
-      return createClient(WorkflowService, createGrpcTransport({ baseUrl }));
-    case "grpc-web":
-      return createClient(WorkflowService, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
-    case "connect-json":
-      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
-    case "connect-binary":
-      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
-  }
-}
 
 /** Every event a watch sends, until the stream ends (or `stopAfter` events, then the client goes away). */
 async function watch(
@@ -80,7 +65,7 @@ async function startReport(input: JsonValue = { steps: 3, step_seconds: 0.2 }) {
 describe.each(STREAMING)("WatchWorkflow over %s", (protocol) => {
   it("streams a run's events as they happen, in order, and ends after its close", async () => {
     const { workflowId, runId } = await startReport();
-    const events = await watch(streamClient(protocol, server.baseUrl), { workflowId });
+    const events = await watch(connectClient(protocol, server.baseUrl), { workflowId });
     const types = events.map((e) => e.type);
     expect(types[0]).toBe(T.STARTED);
     expect(events[0]).toMatchObject({ runId, name: "report" });
@@ -100,7 +85,7 @@ describe.each(STREAMING)("WatchWorkflow over %s", (protocol) => {
 
   it("resumes after the last event seen, losing and repeating nothing", async () => {
     const { workflowId } = await startReport({ steps: 3, step_seconds: 0.5 });
-    const client = streamClient(protocol, server.baseUrl);
+    const client = connectClient(protocol, server.baseUrl);
     const first = await watch(client, { workflowId }, 4);
     const last = first.at(-1)!;
     const rest = await watch(client, { workflowId, runId: last.runId, afterEventId: last.eventId });
@@ -110,7 +95,7 @@ describe.each(STREAMING)("WatchWorkflow over %s", (protocol) => {
 });
 
 describe("WatchWorkflow", () => {
-  const client = () => streamClient("connect-binary", server.baseUrl);
+  const client = () => connectClient("connect-binary", server.baseUrl);
 
   it("gives 20 concurrent watchers of one run the same sequence", async () => {
     const { workflowId } = await startReport({ steps: 2, step_seconds: 0.3 });
@@ -124,7 +109,7 @@ describe("WatchWorkflow", () => {
     const { workflowId } = await startReport({ steps: 3, step_seconds: 0.3 });
     const first = await watch(client(), { workflowId }, 5);
     const last = first.at(-1)!;
-    const rest = await watch(streamClient("grpc", other.baseUrl), { workflowId, runId: last.runId, afterEventId: last.eventId });
+    const rest = await watch(connectClient("grpc", other.baseUrl), { workflowId, runId: last.runId, afterEventId: last.eventId });
     const whole = await watch(client(), { workflowId });
     expect(keys([...first, ...rest])).toEqual(keys(whole));
   });
@@ -135,7 +120,7 @@ describe("WatchWorkflow", () => {
     const { workflowId } = await startReport({ steps: 4, step_seconds: 3 });
     const seen: WatchWorkflowResponse[] = [];
     const watching = (async () => {
-      for await (const event of streamClient("grpc", leaving.baseUrl).watchWorkflow({ workflowId })) {
+      for await (const event of connectClient("grpc", leaving.baseUrl).watchWorkflow({ workflowId })) {
         seen.push(event);
         if (seen.length === 3) void leaving.close();
       }

@@ -10,6 +10,7 @@ import { HTTP_STATUS_BY_CODE } from "../../src/server/errors.js";
 import { callError, isRestError, PROTOCOLS, workflowClient } from "../helpers/protocols.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { ensureKeywordSearchAttribute, historyOf, runIdsOf } from "../helpers/temporal.js";
+import { eventually } from "../helpers/eventually.js";
 
 let server: TestServer;
 /** A search attribute the listing test indexes its runs by. */
@@ -26,16 +27,6 @@ const json = (value: JsonValue) => fromJson(ValueSchema, value);
 const plain = (value: Value | undefined) => (value === undefined ? undefined : toJson(ValueSchema, value));
 const resultOf = (res: { outcome: { case: "result"; value: Value } | { case: string | undefined } }) =>
   res.outcome.case === "result" ? toJson(ValueSchema, (res.outcome as { value: Value }).value) : undefined;
-
-/** Polls `fn` until `done` holds (visibility lags writes a little), failing after 10 s. */
-async function eventually<T>(fn: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const value = await fn();
-    if (done(value) || Date.now() > until) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe.each(PROTOCOLS)("workflow operations over %s", (protocol) => {
   const client = () => workflowClient(protocol, server.baseUrl);

@@ -26,12 +26,13 @@ const DEFAULT_STREAM_HEARTBEAT_MS = 15_000;
 /** Every method a REST path could be called with; the ones it does not take answer 405. */
 const HTTP_METHODS: readonly HTTPMethods[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/** A Fastify plugin: register it in its own scope, since it sets that scope's body parsing. */
-export async function restRoutes(scope: FastifyInstance, options: RestRoutesOptions): Promise<void> {
-  // REST bodies are JSON whatever the Content-Type says (curl -d sends form encoding by default), and an
-  // empty body is an empty request, as in gRPC-gateway.
+/**
+ * Makes `scope` read every body as JSON whatever its Content-Type says (curl -d sends form encoding by
+ * default), an empty body as no body, as in gRPC-gateway; invalid JSON is InvalidArgument.
+ */
+export function parseBodiesAsJson(scope: FastifyInstance, bodyLimitBytes?: number): void {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.bodyLimitBytes }, (_req, raw, done) => {
+  scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: bodyLimitBytes }, (_req, raw, done) => {
     const text = (raw as Buffer).toString("utf8").trim();
     if (text === "") return done(null, undefined);
     try {
@@ -40,6 +41,11 @@ export async function restRoutes(scope: FastifyInstance, options: RestRoutesOpti
       done(new ConnectError(`request body is not valid JSON: ${(err as Error).message}`, Code.InvalidArgument), undefined);
     }
   });
+}
+
+/** A Fastify plugin: register it in its own scope, since it sets that scope's body parsing. */
+export async function restRoutes(scope: FastifyInstance, options: RestRoutesOptions): Promise<void> {
+  parseBodiesAsJson(scope, options.bodyLimitBytes);
 
   const heartbeatMs = options.streamHeartbeatMs ?? DEFAULT_STREAM_HEARTBEAT_MS;
   if (!(heartbeatMs > 0)) throw new Error(`streamHeartbeatMs must be a positive number of milliseconds, got ${heartbeatMs}`);
