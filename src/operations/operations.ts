@@ -16,6 +16,7 @@ import {
   type RunSummary,
   type StartSpec,
   type WatchEvent,
+  type WatchEventType,
   type WorkflowEngine,
   type WorkflowStatusName,
 } from "./engine.js";
@@ -87,6 +88,9 @@ const DEFAULT_STOP_REASON = "stopped through Flowgate";
 
 /** Memo keys a client may not set: Flowgate's own bookkeeping and the progress convention. */
 const RESERVED_MEMO_PREFIX = "flowgate.";
+
+/** Events a filtered watch still sends: how the run ended, and where it went. */
+const ALWAYS_WATCHED: ReadonlySet<WatchEventType> = new Set(["COMPLETED", "FAILED", "CANCELED", "TERMINATED", "TIMED_OUT", "CONTINUED_AS_NEW"]);
 
 /** Page size when a request sets none. */
 const DEFAULT_PAGE_SIZE = 100;
@@ -329,14 +333,18 @@ export class WorkflowOperations {
    * run; ends after the last run closes. Every watcher of one run shares one history poll (WatchHub). The
    * run is resolved before the first event, so a missing one fails the call at once.
    */
-  async *watch(ref: RunRef & { afterEventId: number }, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(
+    ref: RunRef & { afterEventId: number; types?: ReadonlySet<WatchEventType> },
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent> {
+    const wanted = ref.types === undefined || ref.types.size === 0 ? undefined : ref.types;
     let run = ref.runId !== "" ? { workflowId: ref.workflowId, runId: ref.runId } : await this.resolveRun(ref, { signal, deadline: undefined });
     let after = ref.afterEventId;
     for (;;) {
       let last: WatchEvent | undefined;
       for await (const event of this.watchers.events(run, signal)) {
         last = event;
-        if (event.eventId > after) yield event;
+        if (event.eventId > after && (wanted === undefined || wanted.has(event.type) || ALWAYS_WATCHED.has(event.type))) yield event;
       }
       if (last?.type !== "CONTINUED_AS_NEW" || last.newRunId === "") return;
       run = { workflowId: run.workflowId, runId: last.newRunId };

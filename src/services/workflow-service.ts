@@ -159,7 +159,7 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
 
     async *watchWorkflow(req, ctx) {
       const events = operations.watch(
-        { workflowId: req.workflowId, runId: req.runId, afterEventId: Number(req.afterEventId) },
+        { workflowId: req.workflowId, runId: req.runId, afterEventId: Number(req.afterEventId), types: new Set(req.types.map((t) => EVENT_TYPE_FROM_PROTO[t])) },
         ctx.signal,
       );
       for await (const event of events) yield watchEventToProto(event);
@@ -361,6 +361,10 @@ const EVENT_TYPE_TO_PROTO: Readonly<Record<WatchEventType, WorkflowEventType>> =
   TIMED_OUT: WorkflowEventType.TIMED_OUT,
   CONTINUED_AS_NEW: WorkflowEventType.CONTINUED_AS_NEW,
 };
+
+const EVENT_TYPE_FROM_PROTO = Object.fromEntries(
+  Object.entries(EVENT_TYPE_TO_PROTO).map(([name, value]) => [value, name]),
+) as Readonly<Record<WorkflowEventType, WatchEventType>>;
 
 /** A request's optional JSON field as JSON; undefined when absent. */
 function optionalJson(value: Value | undefined, field: string): JsonValue | undefined {

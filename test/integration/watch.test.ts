@@ -31,7 +31,7 @@ const STREAMING = ["grpc", "grpc-web", "connect-json", "connect-binary"] as cons
 /** Every event a watch sends, until the stream ends (or `stopAfter` events, then the client goes away). */
 async function watch(
   client: Client<typeof WorkflowService>,
-  req: { workflowId: string; runId?: string; afterEventId?: bigint },
+  req: { workflowId: string; runId?: string; afterEventId?: bigint; types?: WorkflowEventType[] },
   stopAfter = Infinity,
 ): Promise<WatchWorkflowResponse[]> {
   const abort = new AbortController();
@@ -227,6 +227,17 @@ describe("WatchWorkflow", () => {
     const { stdout } = await execFileAsync("curl", ["-sN", url]);
     const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { event_id: string; run_id: string });
     expect(lines.map((l) => `${l.run_id}/${l.event_id}`)).toEqual(keys(whole));
+  });
+
+  it("sends only the event types asked for, and always the close", async () => {
+    const { workflowId } = await startReport({ steps: 2, step_seconds: 0 });
+    const events = await watch(client(), { workflowId, types: [T.PROGRESS] });
+    expect(events.map((e) => e.type)).toEqual([T.PROGRESS, T.PROGRESS, T.PROGRESS, T.COMPLETED]);
+    const res = await fetch(`${server.baseUrl}/workflows/v1/events/${workflowId}?types=WORKFLOW_EVENT_TYPE_ACTIVITY_RETRIED`);
+    const lines = (await res.text()).trim().split("\n").map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(lines).toEqual(["WORKFLOW_EVENT_TYPE_ACTIVITY_RETRIED", "WORKFLOW_EVENT_TYPE_COMPLETED"]);
+    const err = await callError(watch(client(), { workflowId, types: [T.UNSPECIFIED] }));
+    expect(err.code).toBe(Code.InvalidArgument);
   });
 
   it("answers NotFound for a workflow that does not exist, before any event", async () => {
