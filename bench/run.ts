@@ -25,16 +25,15 @@
 //                       worker share the load generator's cores, so the gateway has its core to itself.
 //   FLOWGATE_LOG_LEVEL  passed to Flowgate (its default, info, logs every request, as a user's does)
 //   TEMPORAL_CLI        a Temporal CLI to use instead of the pinned one
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { ensureGhz, GHZ_VERSION, runGhz } from "./lib/ghz.js";
-import { canPin, pinSelf, spawnPinned, type Child, type Cpus } from "./lib/processes.js";
+import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
+import { commandLine, countCpus, defaultCpus, freePort, gitDescription, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import type { LoadEvent, LoadSpec } from "./lib/protocol.js";
 import { renderTable, tabulate, type Measurement } from "./lib/report.js";
@@ -48,14 +47,6 @@ const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
 const LOAD_SCRIPT = path.join(BENCH_DIR, "load.ts");
 
-function setting(name: string, fallback: number, min: number): number {
-  const text = process.env[name]?.trim();
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}, got "${text}"`);
-  return value;
-}
-
 /** BENCH_SCENARIOS: a comma-separated subset of the scenarios; undefined for all of them. */
 function scenarioList(text: string | undefined): readonly string[] | undefined {
   const ids = text?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -63,13 +54,6 @@ function scenarioList(text: string | undefined): readonly string[] | undefined {
   const unknown = ids.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
   if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: no scenario ${unknown.join(", ")} (there are ${SCENARIO_IDS.join(", ")})`);
   return ids;
-}
-
-/** The gateway gets the last core to itself; everything else (load generators, Temporal, its worker) the others. */
-function defaultCpus(): { gateway: Cpus; load: Cpus } {
-  const cores = os.availableParallelism();
-  if (!canPin || cores < 2) return { gateway: undefined, load: undefined };
-  return { gateway: String(cores - 1), load: cores === 2 ? "0" : `0-${cores - 2}` };
 }
 
 /** The settings, read once; a bad one stops the run before anything starts, naming the variable. */
@@ -91,26 +75,6 @@ const SETTINGS = (() => {
     process.exit(2);
   }
 })();
-
-/** How many cores a taskset list names ("0", "0-2,5"). */
-function countCpus(list: Cpus): number {
-  if (list === undefined) return os.availableParallelism();
-  return list.split(",").reduce((n, part) => {
-    const [from, to] = part.split("-").map(Number);
-    return n + (to === undefined ? 1 : to - from! + 1);
-  }, 0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -275,25 +239,6 @@ async function completedWorkflow(temporalHttpUrl: string): Promise<string> {
   return id;
 }
 
-function gitDescription(): { commit: string; dirty: boolean } | undefined {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "gen", "package.json"], { cwd: REPO_ROOT, encoding: "utf8" }).trim() !== "";
-    return { commit, dirty };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command line that reproduces this run: the settings it was given, then `npm run bench`. */
-function commandLine(): string {
-  const given = Object.keys(process.env)
-    .filter((name) => name.startsWith("BENCH_") || name === "FLOWGATE_LOG_LEVEL" || name === "TEMPORAL_CLI")
-    .sort()
-    .map((name) => `${name}=${JSON.stringify(process.env[name]).replace(/^"([\w./:,-]*)"$/, "$1")}`);
-  return [...given, "npm run bench"].join(" ");
-}
-
 async function main(): Promise<void> {
   const startedAt = new Date();
   const { gatewayCpus, loadCpus } = SETTINGS;
@@ -380,7 +325,7 @@ async function main(): Promise<void> {
     const meta = {
       date: startedAt.toISOString(),
       minutes: Number(((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)),
-      command: commandLine(),
+      command: commandLine("bench"),
       gatewayCommand: GATEWAY_CMD,
       git,
       machine,

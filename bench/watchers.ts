@@ -38,10 +38,8 @@
 //                             and Flowgate's watchers share the load cores.
 //   FLOWGATE_LOG_LEVEL        passed to Flowgate (its default, info, logs every request, as a user's does)
 //   TEMPORAL_CLI              a Temporal CLI to use instead of the pinned one
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -50,7 +48,8 @@ import { Client, Connection } from "@temporalio/client";
 import protos from "@temporalio/proto";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { PROGRESS_MEMO } from "../src/operations/index.js";
-import { canPin, pinSelf, spawnPinned, type Child, type Cpus } from "./lib/processes.js";
+import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
+import { commandLine, countCpus, defaultCpus, freePort, gitDescription, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import { percentile } from "./lib/protocol.js";
 import { startGateway, startTemporal, startWorker, type TemporalServer } from "./lib/stack.js";
@@ -68,21 +67,6 @@ const GOAL = { rssBytes: 300 * 2 ** 20, p95Ms: 100 };
 
 /** How long Flowgate keeps a run's events after its last watcher leaves (LINGER_MS in src/operations/watch.ts), plus a second. */
 const AFTER_LINGER_MS = 6_000;
-
-function setting(name: string, fallback: number, min: number): number {
-  const text = process.env[name]?.trim();
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name} must be a number of at least ${min}, got "${text}"`);
-  return value;
-}
-
-/** The gateway gets the last core to itself; everything else (load generator, Temporal, its worker) the others. */
-function defaultCpus(): { gateway: Cpus; load: Cpus } {
-  const cores = os.availableParallelism();
-  if (!canPin || cores < 2) return { gateway: undefined, load: undefined };
-  return { gateway: String(cores - 1), load: cores === 2 ? "0" : `0-${cores - 2}` };
-}
 
 const PROTOCOLS = ["grpc", "connect"] as const;
 const isProtocol = (text: string): text is (typeof PROTOCOLS)[number] => (PROTOCOLS as readonly string[]).includes(text);
@@ -119,26 +103,6 @@ const SETTINGS = (() => {
     process.exit(2);
   }
 })();
-
-/** How many cores a taskset list names ("0", "0-2,5"). */
-function countCpus(list: Cpus): number {
-  if (list === undefined) return os.availableParallelism();
-  return list.split(",").reduce((n, part) => {
-    const [from, to] = part.split("-").map(Number);
-    return n + (to === undefined ? 1 : to - from! + 1);
-  }, 0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -437,25 +401,6 @@ async function measure(ctx: Context, m: Measure, index: number): Promise<Row> {
   }
 }
 
-function gitDescription(): { commit: string; dirty: boolean } | undefined {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "gen", "package.json"], { cwd: REPO_ROOT, encoding: "utf8" }).trim() !== "";
-    return { commit, dirty };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command line that reproduces this run: the settings it was given, then `npm run bench:watch`. */
-function commandLine(): string {
-  const given = Object.keys(process.env)
-    .filter((name) => name.startsWith("BENCH_") || name === "FLOWGATE_LOG_LEVEL" || name === "TEMPORAL_CLI")
-    .sort()
-    .map((name) => `${name}=${JSON.stringify(process.env[name]).replace(/^"([\w./:,-]*)"$/, "$1")}`);
-  return [...given, "npm run bench:watch"].join(" ");
-}
-
 const ms = (value: number) => (Number.isNaN(value) ? "–" : value < 10 ? value.toFixed(2) : value.toFixed(1));
 const mb = (bytes: number | undefined) => (bytes === undefined ? "–" : (bytes / 2 ** 20).toFixed(0));
 const thousands = (n: number) => n.toLocaleString("en-US");
@@ -579,7 +524,7 @@ async function main(): Promise<void> {
     const meta = {
       date: startedAt.toISOString(),
       minutes: Number(((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)),
-      command: commandLine(),
+      command: commandLine("bench:watch"),
       gatewayCommand: GATEWAY_CMD,
       git,
       machine,
