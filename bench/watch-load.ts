@@ -48,11 +48,13 @@ async function flowgateWatch(source: Extract<WatchSource, { kind: "flowgate" }>,
         : createConnectTransport({ baseUrl: source.baseUrl, httpVersion: "2" }),
     ),
   );
+  // STARTED too: the harness starts the worker once every watcher has its first event.
+  const progressAndStarted = [WorkflowEventType.STARTED, WorkflowEventType.PROGRESS];
   return async (run, connection, onFirst, signal) => {
     const progress: [number, number][] = [];
     let messages = 0;
     try {
-      for await (const event of clients[connection % clients.length]!.watchWorkflow({ workflowId: run.workflowId, runId: run.runId, types: source.progressOnly ? [WorkflowEventType.PROGRESS] : [] }, { signal })) {
+      for await (const event of clients[connection % clients.length]!.watchWorkflow({ workflowId: run.workflowId, runId: run.runId, types: source.progressOnly ? progressAndStarted : [] }, { signal })) {
         const at = now();
         if (messages++ === 0) onFirst();
         if (event.type === WorkflowEventType.PROGRESS) {
