@@ -341,10 +341,22 @@ export class WorkflowOperations {
     let run = ref.runId !== "" ? { workflowId: ref.workflowId, runId: ref.runId } : await this.resolveRun(ref, { signal, deadline: undefined });
     let after = ref.afterEventId;
     for (;;) {
+      // One generator between the shared tail and the stream: each event a watcher is sent passes through
+      // no other layer of ours (a thousand watchers multiply every layer by a thousand).
+      const cursor = this.watchers.open(run, signal);
       let last: WatchEvent | undefined;
-      for await (const event of this.watchers.events(run, signal)) {
-        last = event;
-        if (event.eventId > after && (wanted === undefined || wanted.has(event.type) || ALWAYS_WATCHED.has(event.type))) yield event;
+      try {
+        for (;;) {
+          let event: WatchEvent | undefined;
+          while ((event = cursor.take()) !== undefined) {
+            last = event;
+            if (event.eventId > after && (wanted === undefined || wanted.has(event.type) || ALWAYS_WATCHED.has(event.type))) yield event;
+          }
+          if (cursor.atEnd()) break;
+          await cursor.wait();
+        }
+      } finally {
+        cursor.close();
       }
       if (last?.type !== "CONTINUED_AS_NEW" || last.newRunId === "") return;
       run = { workflowId: run.workflowId, runId: last.newRunId };

@@ -14,24 +14,12 @@ class RunTail {
   failure: unknown = undefined;
   watchers = 0;
   lingering: NodeJS.Timeout | undefined;
-  private readonly waiting = new Set<() => void>();
+  /** Each waiting watcher's wake-up, called once when the tail has more to say; swapped out at each wake. */
+  waiting = new Set<() => void>();
   private readonly stop = new AbortController();
 
   constructor(engine: WorkflowEngine, run: RunRef, onEnd: () => void) {
     void this.read(engine, run).finally(onEnd);
-  }
-
-  /** Resolves when the tail has more to say (an event, its end, a failure) or `signal` aborts. */
-  changed(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        this.waiting.delete(wake);
-        signal.removeEventListener("abort", wake);
-        resolve();
-      };
-      this.waiting.add(wake);
-      signal.addEventListener("abort", wake, { once: true });
-    });
   }
 
   close(): void {
@@ -52,7 +40,66 @@ class RunTail {
   }
 
   private wake(): void {
-    for (const wake of [...this.waiting]) wake();
+    // A new set for the next wake: a watcher woken now waits again in that one, after this loop.
+    const waiting = this.waiting;
+    this.waiting = new Set();
+    for (const wake of waiting) wake();
+  }
+}
+
+/**
+ * One watcher's place in a run's events. Its reader takes the events there are, then waits for more; a
+ * thousand watchers woken by one event cost a thousand promise resolutions and nothing else (no listener
+ * added or removed per wake).
+ */
+export class RunCursor {
+  private next = 0;
+  private wakeUp: (() => void) | undefined;
+  private readonly onAbort = () => this.wakeUp?.();
+
+  constructor(
+    private readonly tail: RunTail,
+    private readonly signal: AbortSignal,
+    private readonly onClose: () => void,
+  ) {
+    signal.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** The next event there already is, or undefined: then the run has ended (`ended`) or `wait` for more. */
+  take(): WatchEvent | undefined {
+    return this.next < this.tail.events.length ? this.tail.events[this.next++] : undefined;
+  }
+
+  /**
+   * Called when `take` has nothing: true when the run has ended, false when more may come (`wait`). Throws
+   * when the history read failed or the watcher's signal aborted.
+   */
+  atEnd(): boolean {
+    if (this.next < this.tail.events.length) return false;
+    if (this.tail.failure !== undefined) throw asError(this.tail.failure);
+    if (this.tail.done) return true;
+    if (this.signal.aborted) throw asError(this.signal.reason);
+    return false;
+  }
+
+  /** Resolves when the run has more to say (an event, its end, a failure) or the watcher's signal aborts. */
+  wait(): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.tail.waiting;
+      this.wakeUp = () => {
+        waiting.delete(this.wakeUp!);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      waiting.add(this.wakeUp);
+    });
+  }
+
+  /** Leaves the run: the last watcher to leave lets its history poll go, after a linger. */
+  close(): void {
+    this.signal.removeEventListener("abort", this.onAbort);
+    this.wakeUp?.();
+    this.onClose();
   }
 }
 
@@ -61,21 +108,15 @@ export class WatchHub {
 
   constructor(private readonly engine: WorkflowEngine) {}
 
-  /** The run's events from its first, as they happen; ends after its close event. */
-  async *events(run: RunRef, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  /** A cursor at the run's first event; the caller must `close` it. */
+  open(run: RunRef, signal: AbortSignal): RunCursor {
     const tail = this.join(run);
-    try {
-      let next = 0;
-      for (;;) {
-        while (next < tail.events.length) yield tail.events[next++]!;
-        if (tail.failure !== undefined) throw asError(tail.failure);
-        if (tail.done) return;
-        if (signal.aborted) throw asError(signal.reason);
-        await tail.changed(signal);
-      }
-    } finally {
+    let closed = false;
+    return new RunCursor(tail, signal, () => {
+      if (closed) return;
+      closed = true;
       this.leave(run, tail);
-    }
+    });
   }
 
   private join(run: RunRef): RunTail {

@@ -5,6 +5,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString, errorToJson } from "@connectrpc/connect/protocol-connect";
 import { mapThroughTables, type ErrorTable } from "../errors/index.js";
 import { kCall } from "./access-log.js";
+import { passThrough } from "./iterables.js";
 
 
 /**
@@ -87,20 +88,12 @@ export function createErrorInterceptor(mapper: ErrorMapper): Interceptor {
     try {
       const res = await next(req);
       // A server stream fails while its messages are read, after `next` returned: map those failures too.
-      if (res.stream) return { ...res, message: mapFailures(res.message, fail) };
+      if (res.stream) return { ...res, message: passThrough(res.message, { fail }) };
       return res;
     } catch (err) {
       throw fail(err);
     }
   };
-}
-
-async function* mapFailures<T>(messages: AsyncIterable<T>, fail: (err: unknown) => ConnectError): AsyncIterable<T> {
-  try {
-    yield* messages;
-  } catch (err) {
-    throw fail(err);
-  }
 }
 
 /** A REST answer for a failure: the Connect error body `{code, message, details}`, and its HTTP status. */

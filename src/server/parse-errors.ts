@@ -8,6 +8,7 @@
 // once connect-es reports InvalidArgument itself.
 import { Code } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { passThrough } from "./iterables.js";
 
 /** The messages connect-es gives these failures. */
 const CLIENT_FAULTS = [
@@ -62,13 +63,15 @@ async function rewriteConnectError(res: UniversalServerResponse): Promise<Univer
  * gRPC sends the status in HTTP trailers (filled in while the body streams); gRPC-Web sends it in a final
  * body frame. Both are checked as the body passes through.
  */
-async function* rewriteStream(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
-  for await (const chunk of body) {
-    yield chunk[0] === TRAILER_FLAG ? rewriteGrpcWebTrailer(chunk) : chunk;
-  }
-  if (trailer?.get("grpc-status") === GRPC_INTERNAL && isParseMessage(trailer.get("grpc-message"))) {
-    trailer.set("grpc-status", GRPC_INVALID_ARGUMENT);
-  }
+function rewriteStream(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
+  return passThrough(body, {
+    each: (chunk) => (chunk[0] === TRAILER_FLAG ? rewriteGrpcWebTrailer(chunk) : chunk),
+    end: () => {
+      if (trailer?.get("grpc-status") === GRPC_INTERNAL && isParseMessage(trailer.get("grpc-message"))) {
+        trailer.set("grpc-status", GRPC_INVALID_ARGUMENT);
+      }
+    },
+  });
 }
 
 function rewriteGrpcWebTrailer(frame: Uint8Array): Uint8Array {

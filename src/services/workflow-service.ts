@@ -54,6 +54,7 @@ import {
   type WorkflowStatusName,
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
+import { passThrough } from "../server/iterables.js";
 
 export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
   return {
@@ -157,12 +158,12 @@ export function createWorkflowService(operations: WorkflowOperations): ServiceIm
       };
     },
 
-    async *watchWorkflow(req, ctx) {
+    watchWorkflow(req, ctx) {
       const events = operations.watch(
         { workflowId: req.workflowId, runId: req.runId, afterEventId: Number(req.afterEventId), types: new Set(req.types.map((t) => EVENT_TYPE_FROM_PROTO[t])) },
         ctx.signal,
       );
-      for await (const event of events) yield watchEventToProto(event);
+      return passThrough(events, { each: watchEventToProto });
     },
 
     async listWorkflowTypes() {
