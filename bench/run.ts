@@ -15,7 +15,7 @@
 //   BENCH_SCENARIOS=health,start BENCH_ROUNDS=1 npm run bench  # a quick look
 //
 // Settings (environment):
-//   BENCH_GATEWAY_CMD   the command that runs Flowgate, split on spaces (default below: GATEWAY_CMD)
+//   BENCH_GATEWAY_CMD   the command that runs Flowgate, split on spaces (default: the node command `npm start` runs)
 //   BENCH_DURATION_S    measured seconds per window (5)
 //   BENCH_WARMUP_S      warm-up seconds before a target's windows, not counted (1)
 //   BENCH_ROUNDS        rounds; the report shows each target's median round (3)
@@ -33,15 +33,15 @@ import { fileURLToPath } from "node:url";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { ensureGhz, GHZ_VERSION, runGhz } from "./lib/ghz.js";
 import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
-import { commandLine, countCpus, defaultCpus, freePort, gitDescription, setting } from "./lib/setup.js";
+import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, nodeFlags, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import type { LoadEvent, LoadSpec } from "./lib/protocol.js";
 import { renderTable, tabulate, type Measurement } from "./lib/report.js";
 import { buildScenarios, RUN_QUEUE, SCENARIO_IDS, type Scenario, type Target } from "./lib/scenarios.js";
 import { startBareConnect, startBareFastify, startGateway, startTemporal, startWorker } from "./lib/stack.js";
 
-/** How Flowgate is started, as production runs it (from the repository root): compiled, see `npm run bench`. */
-const GATEWAY_CMD = process.env.BENCH_GATEWAY_CMD?.trim() || "node dist/src/main.js";
+/** How Flowgate is started: as `npm start` runs it (from the repository root), compiled, Node flags included. */
+const GATEWAY_CMD = gatewayCommand();
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
@@ -276,9 +276,10 @@ async function main(): Promise<void> {
       cpus: gatewayCpus,
     });
     started.push(flowgate.child);
-    const fastify = await startBareFastify(BENCH_DIR, await freePort(), gatewayCpus);
+    const bare = { benchDir: BENCH_DIR, cpus: gatewayCpus, nodeFlags: nodeFlags(GATEWAY_CMD) };
+    const fastify = await startBareFastify(await freePort(), bare);
     started.push(fastify.child);
-    const connect = await startBareConnect(BENCH_DIR, { h2c: await freePort(), http1: await freePort() }, gatewayCpus);
+    const connect = await startBareConnect({ h2c: await freePort(), http1: await freePort() }, bare);
     started.push(connect.child);
     const statusWorkflowId = await completedWorkflow(temporal.httpUrl);
 

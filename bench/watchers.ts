@@ -4,11 +4,14 @@
 // The issue's goal: 1,000 concurrent watchers against one Flowgate process under 300 MB of RSS, with the
 // p95 delay from a workflow's progress report to a watcher receiving it under 100 ms on this machine.
 //
-// One run starts an in-memory Temporal dev server, then measures two scenarios, each on two paths:
+// One run starts an in-memory Temporal dev server, then measures two scenarios, each on three paths:
 //   scenarios  1 run with all the watchers; 50 runs with 20 watchers each (BENCH_WATCH_RUNS)
-//   paths      Flowgate: a fresh Flowgate process as a user runs it (compiled, see GATEWAY_CMD), alone on its
-//              core; the watchers are WatchWorkflow streams on connect-node (HTTP/2) in a load process on
-//              the other core.
+//   paths      Flowgate: a fresh Flowgate process as a user runs it (compiled, as `npm start` runs it), alone
+//              on its core; the watchers are WatchWorkflow streams on connect-node (HTTP/2) in a load
+//              process on the other core.
+//              bare: the same watchers against bench/bare-watch.ts, a bare connect-node server that streams
+//              each run's events from one shared history poll and does nothing else: the floor for any
+//              Connect server on Node on this machine, run with the same Node flags.
 //              direct: the watchers read history from Temporal themselves, each a loop of long polls
 //              (getWorkflowExecutionHistory, waitNewEvent) on @temporalio/client: what an app does without
 //              Flowgate. That load process does the gateway's work, so it runs on the gateway's core and
@@ -27,13 +30,16 @@
 //   BENCH_GATEWAY_CMD="node --cpu-prof --cpu-prof-dir=/tmp/prof dist/src/main.js" npm run bench:watch
 //
 // Settings (environment):
-//   BENCH_GATEWAY_CMD         the command that runs Flowgate, split on spaces (default: GATEWAY_CMD)
+//   BENCH_GATEWAY_CMD         the command that runs Flowgate, split on spaces (default: the node command of
+//                             `npm start`)
 //   BENCH_WATCHERS            watchers per scenario (1000)
 //   BENCH_BASELINE_WATCHERS   watchers per scenario on the direct path (BENCH_WATCHERS)
 //   BENCH_WATCH_RUNS          runs of the second scenario; BENCH_WATCHERS must be a multiple of it (50)
 //   BENCH_WATCH_STEPS, BENCH_WATCH_STEP_SECONDS   the report runs' input (20, 0.5): steps + 1 PROGRESS events
 //   BENCH_WATCH_CONNECTIONS   HTTP/2 connections the watchers are spread over (10)
 //   BENCH_WATCH_PROTOCOL      grpc or connect: how the watchers call WatchWorkflow (grpc)
+//   BENCH_WATCH_ONLY          measure only the rows whose "scenario · path" contains this text, e.g.
+//                             "1,000 watchers · Flowgate" while profiling (all)
 //   BENCH_GATEWAY_CPUS, BENCH_LOAD_CPUS   taskset CPU lists (the last core; the others). Temporal, its worker
 //                             and Flowgate's watchers share the load cores.
 //   FLOWGATE_LOG_LEVEL        passed to Flowgate (its default, info, logs every request, as a user's does)
@@ -49,14 +55,14 @@ import protos from "@temporalio/proto";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { PROGRESS_MEMO } from "../src/operations/index.js";
 import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
-import { commandLine, countCpus, defaultCpus, freePort, gitDescription, setting } from "./lib/setup.js";
+import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, nodeFlags, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import { percentile } from "./lib/protocol.js";
-import { startGateway, startTemporal, startWorker, type TemporalServer } from "./lib/stack.js";
+import { startBareWatch, startGateway, startTemporal, startWorker, type TemporalServer } from "./lib/stack.js";
 import type { WatchedRun, WatcherReport, WatchLoadEvent, WatchSource, WatchSpec } from "./lib/watch-protocol.js";
 
-/** How Flowgate is started, as production runs it (from the repository root): compiled, see `npm run bench:watch`. */
-const GATEWAY_CMD = process.env.BENCH_GATEWAY_CMD?.trim() || "node dist/src/main.js";
+/** How Flowgate is started: as `npm start` runs it (from the repository root), compiled, Node flags included. */
+const GATEWAY_CMD = gatewayCommand();
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.dirname(BENCH_DIR);
@@ -97,6 +103,7 @@ const SETTINGS = (() => {
       gatewayCpus: process.env.BENCH_GATEWAY_CPUS?.trim() || cpus.gateway,
       loadCpus: process.env.BENCH_LOAD_CPUS?.trim() || cpus.load,
       gatewayLogLevel: process.env.FLOWGATE_LOG_LEVEL?.trim() || undefined,
+      only: process.env.BENCH_WATCH_ONLY?.trim() || undefined,
     };
   } catch (err) {
     console.error(`bench:watch: ${(err as Error).message}`);
@@ -106,7 +113,7 @@ const SETTINGS = (() => {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-type Path = "Flowgate" | "direct";
+type Path = "Flowgate" | "bare" | "direct";
 
 /** One scenario on one path. */
 interface Measure {
@@ -114,7 +121,7 @@ interface Measure {
   readonly path: Path;
   readonly runs: number;
   readonly watchersPerRun: number;
-  /** The watchers ask for PROGRESS events only (WatchWorkflowRequest.types); Flowgate only. */
+  /** The watchers ask for PROGRESS events only (WatchWorkflowRequest.types); not on the direct path. */
   readonly progressOnly?: boolean;
 }
 
@@ -274,7 +281,7 @@ async function measure(ctx: Context, m: Measure, index: number): Promise<Row> {
     await child.stop();
   };
 
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  let gateway: { readonly child: Child; readonly baseUrl: string } | undefined;
   let worker: Child | undefined;
   let load: Child | undefined;
   try {
@@ -294,6 +301,10 @@ async function measure(ctx: Context, m: Measure, index: number): Promise<Row> {
       });
       ctx.started.add(gateway.child);
       source = { kind: "flowgate", baseUrl: gateway.baseUrl, protocol: SETTINGS.protocol, progressOnly: m.progressOnly === true };
+    } else if (m.path === "bare") {
+      gateway = await startBareWatch(await freePort(), ctx.temporal, { benchDir: BENCH_DIR, cpus: SETTINGS.gatewayCpus, nodeFlags: nodeFlags(GATEWAY_CMD) });
+      ctx.started.add(gateway.child);
+      source = { kind: "flowgate", baseUrl: gateway.baseUrl, protocol: "grpc", progressOnly: m.progressOnly === true };
     } else {
       source = { kind: "temporal", address: ctx.temporal.address, namespace: "default" };
     }
@@ -305,7 +316,7 @@ async function measure(ctx: Context, m: Measure, index: number): Promise<Row> {
     const ready = deferred<number>();
     const done = deferred<{ seconds: number; watchers: readonly WatcherReport[] }>();
     // The direct watchers do the gateway's work: they get the gateway's core, and are the row's measured process.
-    const cpus = m.path === "Flowgate" ? SETTINGS.loadCpus : SETTINGS.gatewayCpus;
+    const cpus = m.path === "direct" ? SETTINGS.gatewayCpus : SETTINGS.loadCpus;
     const gatewayIdleRss = gateway === undefined ? undefined : rssBytes(gateway.child.pid);
     load = spawnPinned(`the watchers' load process (${m.scenario}, ${m.path})`, process.execPath, [...process.execArgv, LOAD_SCRIPT, JSON.stringify(spec)], {
       cpus,
@@ -428,7 +439,7 @@ function renderTable(rows: readonly Row[]): string {
     const exact = d.missing === 0 && d.extra === 0 && d.exactWatchers === r.watchers ? "" : ` (${d.missing} missing, ${d.extra} extra)`;
     const cells = [
       r.scenario,
-      r.path === "Flowgate" ? `Flowgate (${SETTINGS.protocol})` : "direct @temporalio/client",
+      r.path === "Flowgate" ? `Flowgate (${SETTINGS.protocol})` : r.path === "bare" ? "bare connect-node (grpc)" : "direct @temporalio/client",
       `${thousands(d.received)} / ${thousands(d.expected)}${exact}`,
       ms(r.delayMs.p50),
       ms(r.delayMs.p95),
@@ -459,6 +470,23 @@ function goalLines(rows: readonly Row[]): string[] {
       const count = r.watchers === 1000 ? "" : ` (with ${r.watchers} watchers, not the goal's 1,000)`;
       return `- goal, ${r.scenario}${count}: ${misses.length === 0 ? "met" : `missed: ${misses.join(", ")}`}`;
     });
+}
+
+/** Per scenario, Flowgate against the bare server and the direct clients measured in the same run. */
+function ratioLines(rows: readonly Row[]): string[] {
+  const lines: string[] = [];
+  for (const f of rows.filter((r) => r.path === "Flowgate")) {
+    const against = rows.filter((r) => r.scenario === f.scenario && r.path !== "Flowgate");
+    if (against.length === 0) continue;
+    const x = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !(b > 0) ? "–" : `${(a / b).toFixed(2)}×`);
+    const parts = against.map(
+      (b) =>
+        `${b.path === "bare" ? "bare connect-node" : "direct"}: CPU/event ${x(f.cpuUsPerMessage, b.cpuUsPerMessage)}, ` +
+        `p95 ${x(f.delayMs.p95, b.delayMs.p95)}, peak RSS ${x(f.rss.peakBytes, b.rss.peakBytes)}`,
+    );
+    lines.push(`- Flowgate ÷ ${f.scenario}: ${parts.join("; ")}`);
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -493,13 +521,15 @@ async function main(): Promise<void> {
       { scenario: `1 run × ${thousands(count)} watchers`, path: p, runs: 1, watchersPerRun: count },
       { scenario: `${runs} runs × ${count / runs} watchers`, path: p, runs, watchersPerRun: count / runs },
     ];
-    const [flowgate, direct] = [scenarios(watchers, "Flowgate"), scenarios(baselineWatchers, "direct")];
-    // Each scenario on both paths, one after the other, so a slow minute of the machine falls on both; then
+    const [flowgate, bare, direct] = [scenarios(watchers, "Flowgate"), scenarios(watchers, "bare"), scenarios(baselineWatchers, "direct")];
+    const progressOnly = (m: Measure): Measure => ({ ...m, scenario: `${m.scenario}, PROGRESS only`, progressOnly: true });
+    // Each scenario on every path, one after the other, so a slow minute of the machine falls on all; then
     // watchers that ask for progress only (the direct path reads every event whatever it wants).
     const measures = [
-      ...flowgate.flatMap((m, i) => [m, direct[i]!]),
-      ...flowgate.map((m) => ({ ...m, scenario: `${m.scenario}, PROGRESS only`, progressOnly: true })),
-    ];
+      ...flowgate.flatMap((m, i) => [m, bare[i]!, direct[i]!]),
+      ...flowgate.flatMap((m, i) => [progressOnly(m), progressOnly(bare[i]!)]),
+    ].filter((m) => SETTINGS.only === undefined || `${m.scenario} · ${m.path}`.includes(SETTINGS.only));
+    if (measures.length === 0) throw new Error(`BENCH_WATCH_ONLY="${SETTINGS.only}" matches no row`);
     const rows: Row[] = [];
     for (const [index, m] of measures.entries()) {
       log(`${m.scenario} · ${m.path}`);
@@ -541,6 +571,7 @@ async function main(): Promise<void> {
       `- command: \`${meta.command}\` (${meta.minutes} min); gateway: \`${GATEWAY_CMD}\`, a fresh process per row; gateway cores ${gatewayCpus ?? "any"}, load cores ${loadCpus ?? "any"}`,
       `- runs: \`report\` {steps: ${SETTINGS.steps}, step_seconds: ${SETTINGS.stepSeconds}}, ${perRun} PROGRESS events each; the watchers connect before the runs' worker starts`,
       `- Flowgate rows: WatchWorkflow over ${SETTINGS.protocol === "grpc" ? "gRPC" : "Connect"} (connect-node, h2c), the watchers spread over ${SETTINGS.connections} HTTP/2 connections, in a load process on the load cores; RSS and CPU are Flowgate's`,
+      "- bare rows: the same watchers against bench/bare-watch.ts, a bare connect-node server that streams each run's events from one shared history poll and nothing else (no Fastify, interceptors, validation or resume), with Flowgate's Node flags: the floor for a Connect server on Node here",
       `- direct rows: per watcher, getWorkflowExecutionHistory long polls (waitNewEvent) on @temporalio/client over ${SETTINGS.connections} grpc-js connections, in one process on the gateway's core; RSS and CPU are that process's`,
       "- delay: the time the watchers' process reads a PROGRESS event minus the event's time in Temporal; first receipt: per event, its first watcher's delay",
       "- CPU: connect, while the watchers open their streams; window, from then until every stream ended (including the worker's start); per event sent: window CPU over the messages the watchers received (Flowgate: WatchWorkflow events; direct: history events)",
@@ -549,6 +580,7 @@ async function main(): Promise<void> {
       renderTable(rows),
       "",
       ...goalLines(rows),
+      ...ratioLines(rows),
       "",
     ].join("\n");
     console.log(`\n${markdown}`);

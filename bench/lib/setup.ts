@@ -1,6 +1,7 @@
 // What both benchmarks (run.ts, watchers.ts) need around their measurements: their settings from the
 // environment, the cores they pin to, a free port, and how a results file names the code and the command.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +19,6 @@ export function setting(name: string, fallback: number, min: number): number {
 }
 
 /** The gateway gets the last core to itself; everything else (load generators, Temporal, its worker) the others. */
-
 export function defaultCpus(): { gateway: Cpus; load: Cpus } {
   const cores = os.availableParallelism();
   if (!canPin || cores < 2) return { gateway: undefined, load: undefined };
@@ -26,7 +26,6 @@ export function defaultCpus(): { gateway: Cpus; load: Cpus } {
 }
 
 /** How many cores a taskset list names ("0", "0-2,5"). */
-
 export function countCpus(list: Cpus): number {
   if (list === undefined) return os.availableParallelism();
   return list.split(",").reduce((n, part) => {
@@ -56,8 +55,6 @@ export function gitDescription(): { commit: string; dirty: boolean } | undefined
   }
 }
 
-/** The command line that reproduces this run: the settings it was given, then `npm run bench`. */
-
 /** The command that reproduces this run: its BENCH_ (and related) settings, then the npm script. */
 export function commandLine(script: string): string {
   const given = Object.keys(process.env)
@@ -65,4 +62,29 @@ export function commandLine(script: string): string {
     .sort()
     .map((name) => `${name}=${JSON.stringify(process.env[name]).replace(/^"([\w./:,-]*)"$/, "$1")}`);
   return [...given, `npm run ${script}`].join(" ");
+}
+
+/**
+ * How Flowgate is run, as `npm start` runs it: the `node …` command its script ends with, Node's flags
+ * included, so a benchmark measures what users run. BENCH_GATEWAY_CMD replaces it (to profile, say).
+ */
+export function gatewayCommand(): string {
+  const given = process.env.BENCH_GATEWAY_CMD?.trim();
+  if (given) return given;
+  const start = (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ?? "";
+  const command = /\bexec (node .*)$/.exec(start)?.[1];
+  if (command === undefined) throw new Error(`package.json's start script does not end with "exec node ...": ${start}`);
+  return command;
+}
+
+/** The Node flags of a `node [flags] script` command line, for a comparison server run the same way. */
+export function nodeFlags(command: string): string[] {
+  const [program, ...args] = command.trim().split(/\s+/);
+  if (program === undefined || path.basename(program) !== "node") return [];
+  const flags: string[] = [];
+  for (const arg of args) {
+    if (!arg.startsWith("--")) break;
+    flags.push(arg);
+  }
+  return flags;
 }

@@ -129,29 +129,62 @@ export async function startGateway(options: GatewayOptions): Promise<Server & { 
   return { child, baseUrl, address: `127.0.0.1:${options.port}`, idleRssBytes: rssBytes(child.pid) };
 }
 
-/** A bench/*.ts server that prints "ready" once it listens. */
-async function startBareServer(name: string, script: string, args: readonly string[], cpus: Cpus, ready: () => Promise<boolean>): Promise<Server> {
+/**
+ * A bench/*.ts server that prints "ready" once it listens, run with `nodeFlags` (the gateway command's, so
+ * a comparison runs on the same V8 settings as Flowgate).
+ */
+async function startBareServer(
+  name: string,
+  script: string,
+  args: readonly string[],
+  options: BareOptions,
+  ready: () => Promise<boolean>,
+): Promise<Server> {
   let said = false;
-  const child = spawnPinned(name, process.execPath, [...process.execArgv, script, ...args], { cpus, onLine: (line) => (said ||= line === "ready") });
+  const child = spawnPinned(name, process.execPath, [...process.execArgv, ...options.nodeFlags, script, ...args], {
+    cpus: options.cpus,
+    onLine: (line) => (said ||= line === "ready"),
+  });
   await waitUntil(child, "listening", async () => said && (await ready()));
   return { child, idleRssBytes: rssBytes(child.pid) };
 }
 
-export async function startBareFastify(benchDir: string, port: number, cpus: Cpus): Promise<Server & { readonly baseUrl: string }> {
+export interface BareOptions {
+  readonly benchDir: string;
+  readonly cpus: Cpus;
+  /** Node flags for the server (the gateway command's: see nodeFlags in setup.ts). */
+  readonly nodeFlags: readonly string[];
+}
+
+export async function startBareFastify(port: number, options: BareOptions): Promise<Server & { readonly baseUrl: string }> {
   const baseUrl = `http://127.0.0.1:${port}`;
-  const server = await startBareServer("bare Fastify", path.join(benchDir, "bare-fastify.ts"), [String(port)], cpus, () => answers(`${baseUrl}/health/live`));
+  const server = await startBareServer("bare Fastify", path.join(options.benchDir, "bare-fastify.ts"), [String(port)], options, () =>
+    answers(`${baseUrl}/health/live`),
+  );
   return { ...server, baseUrl };
 }
 
 export async function startBareConnect(
-  benchDir: string,
   ports: { h2c: number; http1: number },
-  cpus: Cpus,
+  options: BareOptions,
 ): Promise<Server & { readonly h2cAddress: string; readonly http1Url: string }> {
   const h2cAddress = `127.0.0.1:${ports.h2c}`;
   const http1Url = `http://127.0.0.1:${ports.http1}`;
-  const server = await startBareServer("bare connect-node", path.join(benchDir, "bare-connect.ts"), [String(ports.h2c), String(ports.http1)], cpus, () =>
-    acceptsH2c(h2cAddress),
+  const server = await startBareServer(
+    "bare connect-node",
+    path.join(options.benchDir, "bare-connect.ts"),
+    [String(ports.h2c), String(ports.http1)],
+    options,
+    () => acceptsH2c(h2cAddress),
   );
   return { ...server, h2cAddress, http1Url };
+}
+
+/** bench/bare-watch.ts: WatchWorkflow alone on a bare connect-node server, reading `temporal`'s histories. */
+export async function startBareWatch(port: number, temporal: TemporalServer, options: BareOptions): Promise<Server & { readonly baseUrl: string }> {
+  const address = `127.0.0.1:${port}`;
+  const server = await startBareServer("bare connect-node watch", path.join(options.benchDir, "bare-watch.ts"), [String(port), temporal.address], options, () =>
+    acceptsH2c(address),
+  );
+  return { ...server, baseUrl: `http://${address}` };
 }
