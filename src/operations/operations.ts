@@ -342,15 +342,24 @@ export class WorkflowOperations {
     let after = ref.afterEventId;
     for (;;) {
       // One generator between the shared tail and the stream: each event a watcher is sent passes through
-      // no other layer of ours (a thousand watchers multiply every layer by a thousand).
-      const cursor = this.watchers.open(run, signal);
+      // no other layer of ours (a thousand watchers multiply every layer by a thousand). Events the watcher
+      // did not ask for are skipped by the cursor, without waking it. CONTINUED_AS_NEW is always taken, even
+      // at or before `after` (a client resuming after it), since it says where to go next.
+      const from = after;
+      const cursor = this.watchers.open(
+        run,
+        signal,
+        (event) =>
+          event.type === "CONTINUED_AS_NEW" ||
+          (event.eventId > from && (wanted === undefined || wanted.has(event.type) || ALWAYS_WATCHED.has(event.type))),
+      );
       let last: WatchEvent | undefined;
       try {
         for (;;) {
           let event: WatchEvent | undefined;
           while ((event = cursor.take()) !== undefined) {
             last = event;
-            if (event.eventId > after && (wanted === undefined || wanted.has(event.type) || ALWAYS_WATCHED.has(event.type))) yield event;
+            if (event.eventId > from) yield event;
           }
           if (cursor.atEnd()) break;
           await cursor.wait();
@@ -358,6 +367,7 @@ export class WorkflowOperations {
       } finally {
         cursor.close();
       }
+      // A run's last event, when it continued as new, is CONTINUED_AS_NEW: always taken, so `last` is it.
       if (last?.type !== "CONTINUED_AS_NEW" || last.newRunId === "") return;
       run = { workflowId: run.workflowId, runId: last.newRunId };
       after = 0;

@@ -14,8 +14,8 @@ class RunTail {
   failure: unknown = undefined;
   watchers = 0;
   lingering: NodeJS.Timeout | undefined;
-  /** Each waiting watcher's wake-up, called once when the tail has more to say; swapped out at each wake. */
-  waiting = new Set<() => void>();
+  /** The watchers waiting for more, told once when the tail has more to say; swapped out at each wake. */
+  waiting = new Set<RunCursor>();
   private readonly stop = new AbortController();
 
   constructor(engine: WorkflowEngine, run: RunRef, onEnd: () => void) {
@@ -40,33 +40,36 @@ class RunTail {
   }
 
   private wake(): void {
-    // A new set for the next wake: a watcher woken now waits again in that one, after this loop.
+    // A new set for the next wake: a watcher told now that waits on (nothing it wants came) is in that one.
     const waiting = this.waiting;
     this.waiting = new Set();
-    for (const wake of waiting) wake();
+    for (const cursor of waiting) cursor.notify();
   }
 }
 
 /**
- * One watcher's place in a run's events. Its reader takes the events there are, then waits for more; a
- * thousand watchers woken by one event cost a thousand promise resolutions and nothing else (no listener
- * added or removed per wake).
+ * One watcher's place in a run's events, showing it only the events it wants. Its reader takes the events
+ * there are, then waits for more. A thousand watchers told of one event cost a thousand calls of `notify`;
+ * only those that want the event are woken (a promise resolved, a generator resumed, a message sent), and no
+ * listener is added or removed per wake.
  */
-export class RunCursor {
+class RunCursor {
   private next = 0;
-  private wakeUp: (() => void) | undefined;
-  private readonly onAbort = () => this.wakeUp?.();
+  private resolve: (() => void) | undefined;
+  private readonly onAbort = () => this.release();
 
   constructor(
     private readonly tail: RunTail,
     private readonly signal: AbortSignal,
+    private readonly wants: ((event: WatchEvent) => boolean) | undefined,
     private readonly onClose: () => void,
   ) {
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  /** The next event there already is, or undefined: then the run has ended (`ended`) or `wait` for more. */
+  /** The next wanted event there already is, or undefined: then the run has ended (`atEnd`) or `wait` for more. */
   take(): WatchEvent | undefined {
+    this.skipUnwanted();
     return this.next < this.tail.events.length ? this.tail.events[this.next++] : undefined;
   }
 
@@ -75,6 +78,7 @@ export class RunCursor {
    * when the history read failed or the watcher's signal aborted.
    */
   atEnd(): boolean {
+    this.skipUnwanted();
     if (this.next < this.tail.events.length) return false;
     if (this.tail.failure !== undefined) throw asError(this.tail.failure);
     if (this.tail.done) return true;
@@ -82,24 +86,39 @@ export class RunCursor {
     return false;
   }
 
-  /** Resolves when the run has more to say (an event, its end, a failure) or the watcher's signal aborts. */
+  /** Resolves when the run has something for this watcher (a wanted event, its end, a failure) or its signal aborts. */
   wait(): Promise<void> {
     return new Promise((resolve) => {
-      const waiting = this.tail.waiting;
-      this.wakeUp = () => {
-        waiting.delete(this.wakeUp!);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      waiting.add(this.wakeUp);
+      this.resolve = resolve;
+      this.tail.waiting.add(this);
     });
+  }
+
+  /** From the tail, which has news: wakes the reader if any of it is for this watcher, else waits on. */
+  notify(): void {
+    if (this.resolve === undefined) return;
+    this.skipUnwanted();
+    if (this.next < this.tail.events.length || this.tail.done || this.tail.failure !== undefined) this.release();
+    else this.tail.waiting.add(this);
   }
 
   /** Leaves the run: the last watcher to leave lets its history poll go, after a linger. */
   close(): void {
     this.signal.removeEventListener("abort", this.onAbort);
-    this.wakeUp?.();
+    this.release();
     this.onClose();
+  }
+
+  private skipUnwanted(): void {
+    const { events } = this.tail;
+    if (this.wants !== undefined) while (this.next < events.length && !this.wants(events[this.next]!)) this.next++;
+  }
+
+  private release(): void {
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    this.tail.waiting.delete(this);
+    resolve?.();
   }
 }
 
@@ -108,11 +127,14 @@ export class WatchHub {
 
   constructor(private readonly engine: WorkflowEngine) {}
 
-  /** A cursor at the run's first event; the caller must `close` it. */
-  open(run: RunRef, signal: AbortSignal): RunCursor {
+  /**
+   * A cursor at the run's first event that `wants` (every event without it); the caller must `close` it.
+   * Unwanted events neither wake the watcher nor reach it.
+   */
+  open(run: RunRef, signal: AbortSignal, wants?: (event: WatchEvent) => boolean): Pick<RunCursor, "take" | "atEnd" | "wait" | "close"> {
     const tail = this.join(run);
     let closed = false;
-    return new RunCursor(tail, signal, () => {
+    return new RunCursor(tail, signal, wants, () => {
       if (closed) return;
       closed = true;
       this.leave(run, tail);

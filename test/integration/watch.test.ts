@@ -142,6 +142,13 @@ describe("WatchWorkflow", () => {
     const runs = [...new Set(events.map((e) => e.runId))];
     expect(runs).toEqual([started.runId, continued[0]!.newRunId, continued[1]!.newRunId]);
     expect(events.at(-1)?.type).toBe(T.COMPLETED);
+
+    // A client that saw the first run's CONTINUED_AS_NEW and resumes after it is taken on to the next runs.
+    const resumed = await watch(client(), { workflowId: started.workflowId, runId: started.runId, afterEventId: continued[0]!.eventId });
+    expect(keys(resumed)).toEqual(keys(events.filter((e) => e.runId !== started.runId)));
+    // A watcher that wants only the close still follows the chain, and gets each hop and the close.
+    const closes = await watch(client(), { workflowId: started.workflowId, runId: started.runId, types: [T.COMPLETED] });
+    expect(closes.map((e) => e.type)).toEqual([T.CONTINUED_AS_NEW, T.CONTINUED_AS_NEW, T.COMPLETED]);
   });
 
   it("shows a run waiting for input, in the stream and in its status, until the input arrives", async () => {
