@@ -53,7 +53,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     tls: options.tls,
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
-  await app.register(compatRoutes, { workflows, readiness, errorTables, resultWaitMs: config.runTimeoutMs });
+  await app.register(compatRoutes, { workflows, readiness, resultWaitMs: config.runTimeoutMs });
   return app;
 }
 

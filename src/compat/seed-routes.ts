@@ -17,7 +17,6 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
-import { mapThroughTables, type ErrorTable } from "../errors/index.js";
 import {
   isOpen,
   type CallBound,
@@ -43,14 +42,10 @@ export interface CompatRoutesOptions {
   readonly workflows: WorkflowOperations;
   /** The app's readiness probe, which GET / reports. */
   readonly readiness: ReadinessProbe;
-  /** The app's error tables, for a failure after a stream's first write (before it, the app's error handler maps it). */
-  readonly errorTables: readonly ErrorTable[];
   /** How long GET /workflows/{id}/result waits for the run to close: the server's run timeout. */
   readonly resultWaitMs: number;
 }
 
-/** In-flight calls get this long once the app starts closing, as the Connect calls do (server.ts); then they abort. */
-const SHUTDOWN_GRACE_MS = 5000;
 /** GET /handlers answers with one page of the newest runs. */
 const HANDLERS_PAGE_SIZE = 100;
 /** How many closed runs' outcomes GET /handlers reads from Temporal at once. */
@@ -73,14 +68,11 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   // Bodies are JSON whatever the Content-Type says, and an empty body is no input, as on the REST paths.
   parseBodiesAsJson(scope);
 
-  // A run-and-wait or an event stream could hold the app's close for as long as its run lasts.
-  const shutdown = new AbortController();
-  setMaxListeners(0, shutdown.signal);
-  scope.addHook("preClose", (done) => {
-    setTimeout(() => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)), SHUTDOWN_GRACE_MS).unref();
-    done();
-  });
-  const boundOf = (reply: FastifyReply) => requestBound(reply, shutdown.signal);
+  // A run-and-wait or an event stream could hold the app's close for as long as its run lasts: they end
+  // with the Connect calls, at the server's shutdown signal; a stream's failure after its first write is
+  // mapped by the server's one error mapper (before it, the app's error handler maps it).
+  const { shutdown, errors } = scope.flowgate;
+  const boundOf = (reply: FastifyReply) => requestBound(reply, shutdown);
 
   // ---- FastAPI + Temporal: the body is the workflow's input ----
 
@@ -178,7 +170,7 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
     const run = await workflows.status({ workflowId: req.params.handler_id, runId: resume?.runId ?? "" }, bound);
     const events = workflows.watch({ workflowId: run.workflowId, runId: run.runId, afterEventId: resume?.eventId ?? 0 }, bound.signal);
     const failed = (err: unknown): JsonObject => {
-      const connectErr = toConnectError(err, options.errorTables);
+      const connectErr = errors.toConnectError(err);
       if (connectErr.code === Code.Internal) req.log.error({ err }, "event stream failed");
       return errorToJson(connectErr, undefined);
     };
@@ -299,11 +291,6 @@ function requestBound(reply: FastifyReply, shutdown: AbortSignal): CallBound {
   if (shutdown.aborted) onShutdown();
   else shutdown.addEventListener("abort", onShutdown, { once: true });
   return { signal: controller.signal, deadline: undefined };
-}
-
-function toConnectError(err: unknown, tables: readonly ErrorTable[]): ConnectError {
-  if (err instanceof ConnectError) return err;
-  return mapThroughTables(tables, err) ?? new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }
 
 /** A query parameter given once, as text; undefined when absent (or repeated). */

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { ErrorTable } from "../errors/index.js";
 import { connectRoutes } from "./connect.js";
 import { callRecordOf, kCall, OneLinePerRequest } from "./access-log.js";
-import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramework } from "./errors.js";
+import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramework, type ErrorMapper } from "./errors.js";
 import { answerNoRoute } from "./fallback.js";
 import { httpHealthRoutes, type ReadinessProbe } from "./health.js";
 import { createOnePortServer } from "./listener.js";
@@ -31,6 +31,17 @@ export interface ServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
   readonly streamHeartbeatMs?: number | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /**
+     * What routes registered beside the services (src/compat) share with them, so they close and fail the
+     * same way: the signal that aborts every call in flight once the app has been closing for its grace,
+     * and the one error mapper.
+     */
+    readonly flowgate: { readonly shutdown: AbortSignal; readonly errors: ErrorMapper };
+  }
 }
 
 /** In-flight calls get this long to finish once the app starts closing; then their signal aborts. */
@@ -89,6 +100,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     setTimeout(() => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)), SHUTDOWN_GRACE_MS).unref();
     done();
   });
+  app.decorate("flowgate", { shutdown: shutdown.signal, errors: mapper });
 
   const handlers = buildHandlers(options.services, {
     // The error interceptor comes first, so it sees (and maps) every failure, validation's included.
