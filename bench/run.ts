@@ -33,7 +33,7 @@ import { fileURLToPath } from "node:url";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { ensureGhz, GHZ_VERSION, runGhz } from "./lib/ghz.js";
 import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
-import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, nodeFlags, setting } from "./lib/setup.js";
+import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, machineDescription, nodeFlags, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import type { LoadEvent, LoadSpec } from "./lib/protocol.js";
 import { renderTable, tabulate, type Measurement } from "./lib/report.js";
@@ -315,14 +315,7 @@ async function main(): Promise<void> {
 
     const tables = tabulate(scenarios, measurements);
     const git = gitDescription();
-    const cpus = os.cpus();
-    const machine = {
-      cpu: cpus[0]?.model ?? "unknown",
-      cores: cpus.length, // not availableParallelism(): this process is pinned by now
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: `${os.type()} ${os.release()}`,
-      node: process.version,
-    };
+    const machine = machineDescription();
     const meta = {
       date: startedAt.toISOString(),
       minutes: Number(((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)),

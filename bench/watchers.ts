@@ -55,7 +55,7 @@ import protos from "@temporalio/proto";
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from "../src/embedded/index.js";
 import { PROGRESS_MEMO } from "../src/operations/index.js";
 import { pinSelf, spawnPinned, type Child } from "./lib/processes.js";
-import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, nodeFlags, setting } from "./lib/setup.js";
+import { commandLine, countCpus, defaultCpus, freePort, gatewayCommand, gitDescription, machineDescription, nodeFlags, setting } from "./lib/setup.js";
 import { cpuTimeMs, rssBytes, watchPeakRss } from "./lib/procfs.js";
 import { percentile } from "./lib/protocol.js";
 import { startBareWatch, startGateway, startTemporal, startWorker, type TemporalServer } from "./lib/stack.js";
@@ -543,14 +543,7 @@ async function main(): Promise<void> {
     }
 
     const git = gitDescription();
-    const cpus = os.cpus();
-    const machine = {
-      cpu: cpus[0]?.model ?? "unknown",
-      cores: cpus.length,
-      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-      kernel: `${os.type()} ${os.release()}`,
-      node: process.version,
-    };
+    const machine = machineDescription();
     const meta = {
       date: startedAt.toISOString(),
       minutes: Number(((Date.now() - startedAt.getTime()) / 60_000).toFixed(1)),

@@ -88,3 +88,15 @@ export function nodeFlags(command: string): string[] {
   }
   return flags;
 }
+
+/** The machine a results file was measured on. */
+export function machineDescription(): { cpu: string; cores: number; memoryGiB: number; kernel: string; node: string } {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length, // not availableParallelism(): a benchmark's process is pinned by then
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
