@@ -136,7 +136,10 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
       startedBefore: undefined,
     };
     const { runs } = await workflows.list(filter, HANDLERS_PAGE_SIZE, "", bound);
-    const handlers = await mapConcurrently(runs, OUTCOME_READS_AT_ONCE, async (run) =>
+    // Newest first by start, as the WorkflowServer lists them. Temporal's SQL visibility orders closed runs
+    // by close time, which differs when runs close out of the order they started.
+    const newestFirst = [...runs].sort((a, b) => (b.startTime?.getTime() ?? 0) - (a.startTime?.getTime() ?? 0));
+    const handlers = await mapConcurrently(newestFirst, OUTCOME_READS_AT_ONCE, async (run) =>
       handlerOf(run, isOpen(run.status) ? undefined : await listedOutcome(workflows, run, bound, req.log)),
     );
     return { handlers };
