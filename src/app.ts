@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { compatRoutes } from "./compat/index.js";
+import { EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
@@ -18,6 +19,8 @@ export interface AppOptions {
   readonly temporal: TemporalClient;
   /** The workflow types the API may start. */
   readonly registry: WorkflowRegistry;
+  /** The event triggers PublishEvent offers events to; none by default. */
+  readonly triggers?: readonly TriggerDefinition[] | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
   readonly workerTaskQueue?: string | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
@@ -42,10 +45,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     defaultTaskQueue: config.taskQueue,
     runTimeoutMs: config.runTimeoutMs,
   });
-  const errorTables = [OPERATIONS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
+  const triggers = new EventTriggers(options.triggers ?? [], workflows);
+  const errorTables = [OPERATIONS_ERROR_TABLE, EVENTS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
   const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
   const app = await createServer({
-    services: createServices({ workflows }),
+    services: createServices({ workflows, triggers }),
     errorTables,
     readiness,
     logger: options.logger,

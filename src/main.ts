@@ -6,7 +6,9 @@ import { buildRegistry, createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
+import { TriggerRegistrationError } from "./events/index.js";
 import { RegistrationError } from "./registry/index.js";
+import { SAMPLE_TRIGGERS } from "./samples/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
 
 async function main(): Promise<void> {
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
       logger: log,
       temporal,
       registry,
+      triggers: config.samples ? SAMPLE_TRIGGERS : [],
       workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
       tls,
     });
@@ -140,7 +143,7 @@ async function assertReadable(file: string | undefined, variable: string): Promi
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof RegistrationError) {
+  if (err instanceof ConfigError || err instanceof RegistrationError || err instanceof TriggerRegistrationError) {
     console.error(`flowgate: invalid configuration: ${err.message}`);
     process.exit(2);
   }

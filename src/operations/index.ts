@@ -15,6 +15,7 @@ export type {
   RunDescription,
   RunOutcome,
   RunRef,
+  StartedRun,
   RunSummary,
   StartSpec,
   WatchEvent,

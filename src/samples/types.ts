@@ -1,6 +1,7 @@
 // The sample workflows as the API knows them: registered in code, with the JSON Schemas that let the API
 // refuse a bad input before it reaches Temporal.
 import type { JsonObject } from "@bufbuild/protobuf";
+import type { TriggerDefinition } from "../events/index.js";
 import { defineWorkflowType, type WorkflowTypeDefinition } from "../registry/index.js";
 import {
   APPROVAL_DEFAULT_REQUEST,
@@ -153,4 +154,17 @@ export const SAMPLE_WORKFLOW_TYPES: readonly WorkflowTypeDefinition[] = [
     },
     source: "sample",
   }),
+];
+
+/**
+ * The sample trigger, so the events path can be tried at once: an event of type `flowgate.sample.greet`
+ * starts `greet` with the event's data as input.
+ */
+export const SAMPLE_TRIGGERS: readonly TriggerDefinition[] = [
+  {
+    id: "sample-greet",
+    description: 'Events of type "flowgate.sample.greet" start greet with the event\'s data ({"name": "Ada"}) as input.',
+    workflowType: "greet",
+    filter: { types: ["flowgate.sample.greet"] },
+  },
 ];

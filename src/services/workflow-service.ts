@@ -1,6 +1,6 @@
 // WorkflowService: proto in, workflow operation, proto out. Input rules live in the proto (protovalidate) and
 // the registry (JSON Schemas), enforced before Temporal is called; errors are mapped by the error interceptor.
-import { create, fromJson, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonObject } from "@bufbuild/protobuf";
 import {
   durationFromMs,
   durationMs,
@@ -11,7 +11,7 @@ import {
   type Timestamp,
   type Value,
 } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   WorkflowArgs,
   WorkflowEventType,
@@ -55,11 +55,13 @@ import {
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 import { passThrough } from "../server/iterables.js";
+import { jsonToValue, optionalJson, valueToJson } from "./json.js";
 
 export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
   return {
     async startWorkflow(req, ctx) {
-      return operations.start(startRequest(req), boundOf(ctx));
+      const { workflowId, runId } = await operations.start(startRequest(req), boundOf(ctx));
+      return { workflowId, runId };
     },
 
     async runWorkflow(req, ctx) {
@@ -367,57 +369,8 @@ const EVENT_TYPE_FROM_PROTO = Object.fromEntries(
   Object.entries(EVENT_TYPE_TO_PROTO).map(([name, value]) => [value, name]),
 ) as Readonly<Record<WorkflowEventType, WatchEventType>>;
 
-/** A request's optional JSON field as JSON; undefined when absent. */
-function optionalJson(value: Value | undefined, field: string): JsonValue | undefined {
-  return value === undefined ? undefined : valueToJson(value, field);
-}
-
-/**
- * A JSON value from Temporal (a result, an event's data) as a google.protobuf.Value. `undefined` is null,
- * or absent with `absent`; what JSON cannot hold (a Date, a number that is not finite) goes through JSON.
- */
-function jsonToValue(value: unknown, absent = false): Value | undefined {
-  if (value === undefined) return absent ? undefined : fromJson(ValueSchema, null);
-  return fromJson(ValueSchema, JSON.parse(JSON.stringify(value) ?? "null") as JsonValue);
-}
-
 function waitMs(wait: Duration | undefined): number {
   return wait === undefined ? 0 : Number(durationMs(wait));
-}
-
-/**
- * A client's google.protobuf.Value as JSON. A binary client can send what JSON cannot hold (NaN, Infinity,
- * a Value with no kind); that is the client's mistake, named with its path, not a server failure.
- */
-function valueToJson(value: Value, field: string): JsonValue {
-  const problem = unrepresentable(value, field);
-  if (problem !== undefined) throw new ConnectError(problem, Code.InvalidArgument);
-  return toJson(ValueSchema, value);
-}
-
-/** Where `value` holds something JSON cannot, in words; undefined when it is all JSON. */
-function unrepresentable(value: Value, path: string): string | undefined {
-  const { kind } = value;
-  switch (kind.case) {
-    case undefined:
-      return `${path}: a google.protobuf.Value with no kind set is not a JSON value`;
-    case "numberValue":
-      return Number.isFinite(kind.value) ? undefined : `${path}: ${kind.value} is not a JSON number (numbers must be finite)`;
-    case "listValue":
-      for (const [i, item] of kind.value.values.entries()) {
-        const problem = unrepresentable(item, `${path}[${i}]`);
-        if (problem !== undefined) return problem;
-      }
-      return undefined;
-    case "structValue":
-      for (const [key, item] of Object.entries(kind.value.fields)) {
-        const problem = unrepresentable(item, `${path}.${key}`);
-        if (problem !== undefined) return problem;
-      }
-      return undefined;
-    default:
-      return undefined;
-  }
 }
 
 function outcomeToProto(o: RunOutcome) {

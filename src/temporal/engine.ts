@@ -27,6 +27,7 @@ import {
   type RunDescription,
   type RunOutcome,
   type RunRef,
+  type StartedRun,
   type RunSummary,
   type StartSpec,
   type WatchEvent,
@@ -49,11 +50,12 @@ export class TemporalEngine implements WorkflowEngine {
    * keys a start on it, so retries of one request make one run however they race. (The SDK sets a fresh
    * one per call and has no public option for it.) It also skips the handle the SDK would build.
    */
-  async start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }> {
+  async start(spec: StartSpec, bound: CallBound): Promise<StartedRun> {
     const request = this.startRequest(spec);
     try {
       const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
-      return { workflowId: spec.workflowId, runId: res.runId };
+      // Servers older than 1.25 do not send `started`; they never report a deduplicated start either.
+      return { workflowId: spec.workflowId, runId: res.runId, started: res.started ?? true };
     } catch (err) {
       throw alreadyStarted(spec, err);
     }

@@ -1,10 +1,18 @@
 // One WorkflowService client per protocol, all with the same typed surface, so a test can assert the same
 // results and the same errors on each. REST is called on its documented paths with fetch, not derived from
 // the server's own tables.
-import { create, fromJson, toJson, type DescMessage, type JsonObject, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromJson, toJson, type DescMessage, type DescService, type JsonObject, type JsonValue, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { CloudEventSchema } from "../../gen/flowgate/events/v1/events_pb.js";
+import {
+  DropEventResponseSchema,
+  EventsService,
+  ListSubscriptionsResponseSchema,
+  ListTriggersResponseSchema,
+  PublishEventResponseSchema,
+} from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { WorkflowTypeSchema } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import {
   CountWorkflowsRequestSchema,
@@ -43,17 +51,45 @@ type WorkflowClient = Omit<Client<typeof WorkflowService>, "watchWorkflow">;
 
 /** A generated client on one of the four protocols Connect speaks (every RPC, streams included). */
 export function connectClient(protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Client<typeof WorkflowService> {
+  return serviceClient(WorkflowService, protocol, baseUrl);
+}
+
+/** A generated client of any served service on one of the four protocols Connect speaks. */
+export function serviceClient<S extends DescService>(service: S, protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Client<S> {
   switch (protocol) {
     case "grpc":
-      return createClient(WorkflowService, createGrpcTransport({ baseUrl }));
+      return createClient(service, createGrpcTransport({ baseUrl }));
     case "grpc-web":
-      return createClient(WorkflowService, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
+      return createClient(service, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
     case "connect-json":
-      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
     case "connect-binary":
       // Over HTTP/2 (h2c), so Connect is exercised on both HTTP versions.
-      return createClient(WorkflowService, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
+      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
   }
+}
+
+/** EventsService on one protocol; on REST, its documented paths. */
+export function eventsClient(protocol: ProtocolName, baseUrl: string): Client<typeof EventsService> {
+  if (protocol !== "rest") return serviceClient(EventsService, protocol, baseUrl);
+  const eventJson = (event: MessageInitShape<typeof CloudEventSchema> | undefined) =>
+    event === undefined ? undefined : (toJson(CloudEventSchema, create(CloudEventSchema, event), { useProtoFieldName: true }) as JsonObject);
+  return {
+    publishEvent: (req, o) => {
+      // The path needs a segment: the request's event_id, else the event's own id.
+      const id = req.eventId || req.event?.id || "";
+      return restCall(baseUrl, "POST", `/events/v1/event/${encodeURIComponent(id)}`, PublishEventResponseSchema, eventJson(req.event) ?? {}, o);
+    },
+    dropEvent: (req, o) => restCall(baseUrl, "POST", "/events/v1/drop", DropEventResponseSchema, eventJson(req.event) ?? {}, o),
+    listTriggers: (_req, o) => restCall(baseUrl, "GET", "/events/v1/triggers", ListTriggersResponseSchema, undefined, o),
+    listSubscriptions: async (_req, o) => {
+      // REST answers with the bare array Dapr reads (response_body).
+      const res = await fetch(`${baseUrl}/dapr/subscribe`, { signal: o?.signal });
+      const subscriptions = (await res.json()) as JsonValue[];
+      if (!Array.isArray(subscriptions)) throw new Error(`GET /dapr/subscribe: not a JSON array: ${JSON.stringify(subscriptions)}`);
+      return fromJson(ListSubscriptionsResponseSchema, { subscriptions });
+    },
+  };
 }
 
 export function workflowClient(protocol: ProtocolName, baseUrl: string): WorkflowClient {
@@ -72,28 +108,35 @@ export class RestError extends ConnectError {
   }
 }
 
+/** One REST call on its documented path: the JSON body in, the response message out, errors as RestError. */
+async function restCall<O extends DescMessage>(
+  baseUrl: string,
+  method: "GET" | "POST" | "DELETE",
+  path: string,
+  output: O,
+  body: JsonValue | undefined,
+  options: CallOptions | undefined,
+): Promise<MessageShape<O>> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options?.timeoutMs !== undefined) headers["connect-timeout-ms"] = String(options.timeoutMs);
+  for (const [name, value] of new Headers(options?.headers).entries()) headers[name] = value;
+  const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = (await res.json()) as JsonObject;
+  if (!res.ok) {
+    const error = json as { code?: string; message?: string };
+    throw new RestError(error.message ?? "", codeFromString(error.code ?? "") ?? Code.Unknown, res.status, json);
+  }
+  options?.onHeader?.(res.headers);
+  // REST answers with the proto field names, as the seed APIs did.
+  for (const key of Object.keys(json)) {
+    if (/[A-Z]/.test(key)) throw new Error(`REST response key "${key}" is not a proto field name`);
+  }
+  return fromJson(output, json);
+}
+
 function restClient(baseUrl: string): WorkflowClient {
-  const call = async <O extends DescMessage>(
-    method: "GET" | "POST",
-    path: string,
-    output: O,
-    body: JsonObject | undefined,
-    options: CallOptions | undefined,
-  ): Promise<MessageShape<O>> => {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (options?.timeoutMs !== undefined) headers["connect-timeout-ms"] = String(options.timeoutMs);
-    const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = (await res.json()) as JsonObject;
-    if (!res.ok) {
-      const error = json as { code?: string; message?: string };
-      throw new RestError(error.message ?? "", codeFromString(error.code ?? "") ?? Code.Unknown, res.status, json);
-    }
-    // REST answers with the proto field names, as the seed APIs did.
-    for (const key of Object.keys(json)) {
-      if (/[A-Z]/.test(key)) throw new Error(`REST response key "${key}" is not a proto field name`);
-    }
-    return fromJson(output, json);
-  };
+  const call = <O extends DescMessage>(method: "GET" | "POST", path: string, output: O, body: JsonObject | undefined, options: CallOptions | undefined) =>
+    restCall(baseUrl, method, path, output, body, options);
   const query = (fields: JsonObject) => {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) {

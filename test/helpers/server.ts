@@ -22,6 +22,7 @@ export interface TestServerOptions {
   /** Temporal's host:port; the run's dev server by default. */
   readonly temporalAddress?: string;
   readonly workerTaskQueue?: AppOptions["workerTaskQueue"];
+  readonly triggers?: AppOptions["triggers"];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -32,6 +33,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     temporal,
     registry: new WorkflowRegistry(options.workflowTypes ?? TEST_WORKFLOWS, options.registry),
     workerTaskQueue: options.workerTaskQueue,
+    triggers: options.triggers,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };

@@ -2,13 +2,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { SAMPLE_TRIGGERS } from "../../src/samples/index.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 const run = promisify(execFile);
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ triggers: SAMPLE_TRIGGERS });
 });
 afterAll(async () => {
   await server?.close();
@@ -23,6 +24,7 @@ describe("grpcurl through server reflection", () => {
   it("lists the services", async () => {
     const services = (await grpcurl(server.hostPort, "list")).trim().split("\n").sort();
     expect(services).toEqual([
+      "flowgate.events.v1.EventsService",
       "flowgate.workflow.v1.WorkflowService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
@@ -48,6 +50,17 @@ describe("grpcurl through server reflection", () => {
       "flowgate.workflow.v1.WorkflowService/RunWorkflow",
     );
     expect(JSON.parse(out)).toMatchObject({ status: "WORKFLOW_STATUS_COMPLETED", result: { greeting: "Hello, Ada!" } });
+  });
+
+  it("publishes an event that starts the sample trigger's workflow", async () => {
+    const id = `grpcurl-${Date.now()}`;
+    const out = await grpcurl(
+      "-d",
+      JSON.stringify({ event: { id, type: "flowgate.sample.greet", data: { name: "Ada" } } }),
+      server.hostPort,
+      "flowgate.events.v1.EventsService/PublishEvent",
+    );
+    expect(JSON.parse(out)).toMatchObject({ eventId: id, fired: [{ triggerId: "sample-greet", workflowId: `sample-greet:${id}` }], status: "SUCCESS" });
   });
 
   it("reports a call error with its gRPC code", async () => {

@@ -2,10 +2,17 @@
 // Go, Java, C#, PHP, Ruby and Objective-C users generate clients without extra flags.
 import type { DescFile } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { file_flowgate_events_v1_events } from "../../gen/flowgate/events/v1/events_pb.js";
+import { file_flowgate_events_v1_events_service } from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { file_flowgate_workflow_v1_workflow } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import { file_flowgate_workflow_v1_workflow_service } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 
-const FILES: readonly DescFile[] = [file_flowgate_workflow_v1_workflow, file_flowgate_workflow_v1_workflow_service];
+const FILES: readonly DescFile[] = [
+  file_flowgate_workflow_v1_workflow,
+  file_flowgate_workflow_v1_workflow_service,
+  file_flowgate_events_v1_events,
+  file_flowgate_events_v1_events_service,
+];
 
 describe.each(FILES.map((f) => [f.name, f] as const))("%s", (_name, file) => {
   it("declares its package for every language buf lint checks", () => {

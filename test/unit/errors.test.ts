@@ -5,7 +5,8 @@ import { ServiceError, WorkflowContinuedAsNewError, WorkflowFailedError, Workflo
 import { ApplicationFailure, RetryState, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
 import { describe, expect, it } from "vitest";
 import { ViolationsSchema } from "../../gen/buf/validate/validate_pb.js";
-import { mapThroughTables, type ErrorTable } from "../../src/errors/index.js";
+import { ErrorContext, mapThroughTables, type ErrorTable } from "../../src/errors/index.js";
+import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
 import {
   InvalidRequestError,
   OPERATIONS_ERROR_TABLE,
@@ -58,6 +59,27 @@ describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
   ["UpdateFailedError", new UpdateFailedError("decision", "a rejection needs a comment"), Code.FailedPrecondition, /^update "decision" was rejected or failed: a rejection needs a comment$/],
   ["QueryFailedError", new QueryFailedError("state", "no such query"), Code.FailedPrecondition, /^query "state" failed: no such query$/],
 ]);
+
+describeTable("events error table", EVENTS_ERROR_TABLE, [
+  ["InvalidEventError", new InvalidEventError("event.id: is required"), Code.InvalidArgument, /^event\.id: is required$/],
+]);
+
+describe("an error with context", () => {
+  it("maps as its cause, with the context before the message and the details kept", () => {
+    const cause = new InvalidInputError("greet", [{ path: ["input", "name"], keyword: "required", message: "is required" }]);
+    const direct = mapThroughTables([REGISTRY_ERROR_TABLE], cause)!;
+    const err = new ErrorContext('trigger "t"', cause);
+    const mapped = mapThroughTables([OPERATIONS_ERROR_TABLE, REGISTRY_ERROR_TABLE], err);
+    expect(mapped?.code).toBe(Code.InvalidArgument);
+    expect(mapped?.rawMessage).toBe(`trigger "t": ${direct.rawMessage}`);
+    expect(mapped?.details).toEqual(direct.details);
+    expect(mapped?.cause).toBe(err);
+  });
+
+  it("is unmapped when its cause is", () => {
+    expect(mapThroughTables([REGISTRY_ERROR_TABLE], new ErrorContext("x", new Error("boom")))).toBeUndefined();
+  });
+});
 
 describeTable("registry error table", REGISTRY_ERROR_TABLE, [
   ["UnknownWorkflowTypeError", new UnknownWorkflowTypeError("gret", ["greet", "sleep"]), Code.InvalidArgument, /^workflow_type: "gret" is not a registered workflow type \(registered: greet, sleep\)$/],
