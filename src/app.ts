@@ -1,10 +1,13 @@
 // The composition root: the domain (registry, workflow operations on the Temporal engine), the services
 // that expose it, and the transport they are served on. It never listens: src/main.ts does, and tests call
 // `app.listen({ port: 0 })`.
+import type { JsonObject } from "@bufbuild/protobuf";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { compatRoutes } from "./compat/index.js";
+import { CONFIGS_ERROR_TABLE, ConfigMaps, ConfigStore } from "./configs/index.js";
+import type { Database } from "./database/index.js";
 import { EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
@@ -21,6 +24,10 @@ export interface AppOptions {
   readonly registry: WorkflowRegistry;
   /** The event triggers PublishEvent offers events to; none by default. */
   readonly triggers?: readonly TriggerDefinition[] | undefined;
+  /** Where configs are stored: PGlite or PostgreSQL, migrated (openDatabase). The caller closes it. */
+  readonly database: Database;
+  /** The config maps (forms) GetConfigMap serves, by id; none by default. */
+  readonly configMaps?: Readonly<Record<string, JsonObject>> | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
   readonly workerTaskQueue?: string | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
@@ -46,10 +53,12 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     runTimeoutMs: config.runTimeoutMs,
   });
   const triggers = new EventTriggers(options.triggers ?? [], workflows);
-  const errorTables = [OPERATIONS_ERROR_TABLE, EVENTS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
+  const configs = new ConfigStore(options.database);
+  const configMaps = new ConfigMaps(options.configMaps ?? {});
+  const errorTables = [OPERATIONS_ERROR_TABLE, EVENTS_ERROR_TABLE, CONFIGS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
   const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
   const app = await createServer({
-    services: createServices({ workflows, triggers }),
+    services: createServices({ workflows, triggers, configs, configMaps }),
     errorTables,
     readiness,
     logger: options.logger,

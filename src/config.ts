@@ -53,6 +53,8 @@ export interface Config {
   readonly devServerPort: number;
   readonly devServerUiPort: number;
   readonly temporalCli: string | undefined;
+  /** PostgreSQL for configs; undefined: the embedded PGlite under dataDir. */
+  readonly databaseUrl: string | undefined;
   /** Settings that are valid but probably not what was meant; logged at start-up. */
   readonly warnings: readonly string[];
 }
@@ -152,6 +154,26 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: "unset",
     description: "your activities module; its exported functions are the embedded worker's activities",
     parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_DATABASE_URL",
+    key: "databaseUrl",
+    defaultText: "unset: embedded PGlite in `<data dir>/pglite`",
+    description:
+      "PostgreSQL for stored configs (`postgres://user:password@host:5432/db?sslmode=require`), shared by every replica; its schema is migrated at start-up",
+    parse: (v) => {
+      if (v === undefined) return undefined;
+      let url: URL;
+      try {
+        url = new URL(v);
+      } catch {
+        throw new ConfigError("FLOWGATE_DATABASE_URL: not a URL (expected postgres://user:password@host:5432/database)");
+      }
+      if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+        throw new ConfigError(`FLOWGATE_DATABASE_URL: "${url.protocol}" is not postgres: or postgresql:`);
+      }
+      return v;
+    },
   },
   {
     variable: "FLOWGATE_LOG_LEVEL",

@@ -4,11 +4,12 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildRegistry, createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase } from "./database/index.js";
 import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
 import { TriggerRegistrationError } from "./events/index.js";
 import { RegistrationError } from "./registry/index.js";
-import { SAMPLE_TRIGGERS } from "./samples/index.js";
+import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS } from "./samples/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
 
 async function main(): Promise<void> {
@@ -87,6 +88,14 @@ async function main(): Promise<void> {
       Object.assign(workerEnv, { FLOWGATE_TEMPORAL_ADDRESS: devServer.address, FLOWGATE_TEMPORAL_NAMESPACE: config.temporalNamespace });
     }
 
+    // The config database first: a bad URL or a schema newer than this code stops start-up here.
+    const database = await openDatabase({ url: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+    cleanups.push(() => database.close());
+    log.info(
+      { database: database.kind, at: database.location },
+      database.kind === "pglite" ? "configs are stored in the embedded PGlite, opened on first use" : "configs are stored in PostgreSQL",
+    );
+
     if (config.startWorker) {
       const worker = spawnWorkerProcess(workerEnv, log);
       cleanups.push(() => worker.stop());
@@ -101,6 +110,8 @@ async function main(): Promise<void> {
       temporal,
       registry,
       triggers: config.samples ? SAMPLE_TRIGGERS : [],
+      database,
+      configMaps: config.samples ? SAMPLE_CONFIG_MAPS : {},
       workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
       tls,
     });

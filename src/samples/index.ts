@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { placeOrder, priceItems, writeSection } from "./activities.js";
 
-export { SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./types.js";
+export { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./types.js";
 
 /** The activities the sample workflows call; a worker that runs the samples registers them. */
 export const SAMPLE_ACTIVITIES = { priceItems, placeOrder, writeSection } as const;

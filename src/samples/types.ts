@@ -168,3 +168,16 @@ export const SAMPLE_TRIGGERS: readonly TriggerDefinition[] = [
     filter: { types: ["flowgate.sample.greet"] },
   },
 ];
+
+/** The sample config map: the form a UI renders to configure `greet` runs, as a JSON Schema with UI hints. */
+export const SAMPLE_CONFIG_MAPS: Readonly<Record<string, JsonObject>> = {
+  greet: {
+    title: "Greeting",
+    type: "object",
+    required: ["name"],
+    properties: {
+      name: { type: "string", title: "Who to greet", minLength: 1, "ui:placeholder": "Ada" },
+      punctuation: { type: "string", title: "Ending", enum: ["!", "."], default: "!" },
+    },
+  },
+};

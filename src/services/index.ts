@@ -1,19 +1,28 @@
 // One file per proto service: thin handlers, proto in -> domain call -> proto out. `createServices` is the
 // one list of what the port serves: adding a service means adding its line here.
+import { ConfigService } from "../../gen/flowgate/config/v1/config_service_pb.js";
 import { EventsService } from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import type { ConfigMaps, ConfigStore } from "../configs/index.js";
 import type { EventTriggers } from "../events/index.js";
 import type { WorkflowOperations } from "../operations/index.js";
 import { serve, type ServedService } from "../server/index.js";
+import { createConfigService } from "./config-service.js";
 import { createEventsService } from "./events-service.js";
 import { createWorkflowService } from "./workflow-service.js";
 
 export interface ServiceDeps {
   readonly workflows: WorkflowOperations;
   readonly triggers: EventTriggers;
+  readonly configs: ConfigStore;
+  readonly configMaps: ConfigMaps;
 }
 
 /** The application services, in the order `grpcurl list` shows them. */
 export function createServices(deps: ServiceDeps): ServedService[] {
-  return [serve(WorkflowService, createWorkflowService(deps.workflows)), serve(EventsService, createEventsService(deps.triggers))];
+  return [
+    serve(WorkflowService, createWorkflowService(deps.workflows)),
+    serve(EventsService, createEventsService(deps.triggers)),
+    serve(ConfigService, createConfigService(deps.configs, deps.configMaps)),
+  ];
 }

@@ -1,5 +1,6 @@
 // Once per test run: a real Temporal dev server (in memory, on free ports), a real worker on its own task
-// queue with the sample and fixture workflows (and the samples' activities), and grpcurl. Tests get their
+// queue with the sample and fixture workflows (and the samples' activities), a real PostgreSQL server, and
+// grpcurl. Tests get their
 // addresses through inject().
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -11,12 +12,15 @@ import { SAMPLE_ACTIVITIES } from "../../src/samples/index.js";
 import { waitForTemporal } from "../../src/temporal/index.js";
 import { createWorker, installWorkerLogging } from "../../src/worker/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE } from "./constants.js";
+import { startPostgres } from "./postgres.js";
 import { ensureGrpcurl, freePort, REPO_ROOT, TOOLS_DIR } from "./tools.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     temporalAddress: string;
     grpcurl: string;
+    /** A PostgreSQL server's URL; tests take a database of their own on it (freshDatabase). */
+    postgresUrl: string;
   }
 }
 
@@ -32,9 +36,10 @@ function build(): Promise<void> {
 export default async function setup(project: TestProject) {
   // Fixture workflows fail on purpose; the SDK logs each at warn. Errors are what a test run should show.
   const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "error" });
-  const [cli, grpcurl] = await Promise.all([
+  const [cli, grpcurl, postgres] = await Promise.all([
     ensureTemporalCli({ override: process.env.TEMPORAL_CLI || undefined, toolsDir: TOOLS_DIR, log }),
     ensureGrpcurl(),
+    startPostgres(),
     build(),
   ]);
   const devServer = await startDevServer({
@@ -58,6 +63,7 @@ export default async function setup(project: TestProject) {
     });
   } catch (err) {
     await devServer.stop();
+    await postgres.stop();
     throw err;
   }
   const { worker, close } = started;
@@ -70,6 +76,7 @@ export default async function setup(project: TestProject) {
 
   project.provide("temporalAddress", devServer.address);
   project.provide("grpcurl", grpcurl);
+  project.provide("postgresUrl", postgres.url);
 
   return async () => {
     try {
@@ -77,7 +84,9 @@ export default async function setup(project: TestProject) {
       await running;
       await close();
     } finally {
-      await devServer.stop(); // whatever happened above, leave no Temporal server behind
+      // Whatever happened above, leave no server behind.
+      await devServer.stop();
+      await postgres.stop();
     }
   };
 }

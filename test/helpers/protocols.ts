@@ -5,6 +5,15 @@ import { create, fromJson, toJson, type DescMessage, type DescService, type Json
 import { Code, ConnectError, createClient, type CallOptions, type Client } from "@connectrpc/connect";
 import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import {
+  ConfigService,
+  DeleteConfigResponseSchema,
+  GetConfigMapResponseSchema,
+  GetConfigResponseSchema,
+  ListConfigsResponseSchema,
+  UpdateConfigRequestSchema,
+  UpdateConfigResponseSchema,
+} from "../../gen/flowgate/config/v1/config_service_pb.js";
 import { CloudEventSchema } from "../../gen/flowgate/events/v1/events_pb.js";
 import {
   DropEventResponseSchema,
@@ -67,6 +76,33 @@ export function serviceClient<S extends DescService>(service: S, protocol: Exclu
       // Over HTTP/2 (h2c), so Connect is exercised on both HTTP versions.
       return createClient(service, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
   }
+}
+
+/** ConfigService on one protocol; on REST, its documented paths (the call's headers go along: If-Match). */
+export function configClient(protocol: ProtocolName, baseUrl: string): Client<typeof ConfigService> {
+  if (protocol !== "rest") return serviceClient(ConfigService, protocol, baseUrl);
+  const configPath = (id: string) => `/workflows/v1/config/${encodeURIComponent(id)}`;
+  return {
+    getConfig: (req, o) => restCall(baseUrl, "GET", configPath(req.configId ?? ""), GetConfigResponseSchema, undefined, o),
+    updateConfig: (req, o) => {
+      const body = toJson(UpdateConfigRequestSchema, create(UpdateConfigRequestSchema, req), { useProtoFieldName: true }) as JsonObject;
+      delete body.config_id;
+      return restCall(baseUrl, "POST", configPath(req.configId ?? ""), UpdateConfigResponseSchema, body, o);
+    },
+    listConfigs: (req, o) => {
+      const params = new URLSearchParams();
+      if (req.pageSize) params.set("page_size", String(req.pageSize));
+      if (req.pageToken) params.set("page_token", req.pageToken);
+      if (req.prefix) params.set("prefix", req.prefix);
+      return restCall(baseUrl, "GET", `/workflows/v1/configs?${params.toString()}`, ListConfigsResponseSchema, undefined, o);
+    },
+    deleteConfig: (req, o) => {
+      const version = req.expectedVersion === undefined ? "" : `?expected_version=${req.expectedVersion}`;
+      return restCall(baseUrl, "DELETE", configPath(req.configId ?? "") + version, DeleteConfigResponseSchema, undefined, o);
+    },
+    getConfigMap: (req, o) =>
+      restCall(baseUrl, "GET", `/workflows/v1/configmap/${encodeURIComponent(req.configMapId ?? "")}`, GetConfigMapResponseSchema, undefined, o),
+  };
 }
 
 /** EventsService on one protocol; on REST, its documented paths. */

@@ -2,6 +2,7 @@
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
+import { openDatabase, type Database } from "../../src/database/index.js";
 import { WorkflowRegistry, type RegistryOptions, type WorkflowTypeDefinition } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
@@ -23,10 +24,15 @@ export interface TestServerOptions {
   readonly temporalAddress?: string;
   readonly workerTaskQueue?: AppOptions["workerTaskQueue"];
   readonly triggers?: AppOptions["triggers"];
+  readonly configMaps?: AppOptions["configMaps"];
+  /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
+  readonly database?: Database;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const temporal = createTemporalClient({ address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE });
+  const ownDatabase = options.database === undefined ? await openDatabase({}) : undefined;
+  const database = options.database ?? ownDatabase!;
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
@@ -34,6 +40,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     registry: new WorkflowRegistry(options.workflowTypes ?? TEST_WORKFLOWS, options.registry),
     workerTaskQueue: options.workerTaskQueue,
     triggers: options.triggers,
+    configMaps: options.configMaps,
+    database,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
@@ -43,6 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await app.close();
       await temporal.close();
+      await ownDatabase?.close();
     },
   };
 }

@@ -24,6 +24,7 @@ describe("grpcurl through server reflection", () => {
   it("lists the services", async () => {
     const services = (await grpcurl(server.hostPort, "list")).trim().split("\n").sort();
     expect(services).toEqual([
+      "flowgate.config.v1.ConfigService",
       "flowgate.events.v1.EventsService",
       "flowgate.workflow.v1.WorkflowService",
       "grpc.health.v1.Health",

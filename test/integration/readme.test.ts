@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
+import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { outputMatches, readExamples, runShell, runTypeScript } from "../helpers/readme.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -20,7 +20,7 @@ let worker: TestWorker;
 beforeAll(async () => {
   // The README shows the embedded default: the sample workflows on the "flowgate" task queue.
   worker = await startTestWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue: "flowgate" });
-  server = await startTestServer({ config: { taskQueue: "flowgate" }, workflowTypes: SAMPLE_WORKFLOW_TYPES, triggers: SAMPLE_TRIGGERS });
+  server = await startTestServer({ config: { taskQueue: "flowgate" }, workflowTypes: SAMPLE_WORKFLOW_TYPES, triggers: SAMPLE_TRIGGERS, configMaps: SAMPLE_CONFIG_MAPS });
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WorkflowStatus } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import { openDatabase } from "../../src/database/index.js";
 import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
@@ -44,11 +45,13 @@ async function greetThrough(target: TemporalTarget): Promise<unknown> {
   const taskQueue = `tls-${randomUUID()}`;
   const worker = await startTestWorker({ ...target, taskQueue });
   const temporal = createTemporalClient(target);
+  const database = await openDatabase({});
   const app = await createApp({
     config: { bodyLimitBytes: 65_536, taskQueue, runTimeoutMs: 20_000 },
     logger: pino({ level: "silent" }),
     temporal,
     registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
+    database,
   });
   try {
     await app.listen({ host: "127.0.0.1", port: 0 });
@@ -60,6 +63,7 @@ async function greetThrough(target: TemporalTarget): Promise<unknown> {
   } finally {
     await app.close();
     await temporal.close();
+    await database.close();
     await worker.close();
   }
 }

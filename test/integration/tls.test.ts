@@ -9,6 +9,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { openDatabase } from "../../src/database/index.js";
 import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
@@ -30,18 +31,21 @@ beforeAll(async () => {
   ]);
   cert = await readFile(certFile);
   const temporal = createTemporalClient({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE });
+  const database = await openDatabase({});
   const app = await createApp({
     config: { bodyLimitBytes: 65_536, taskQueue: "unused", runTimeoutMs: 5000 },
     logger: pino({ level: "silent" }),
     temporal,
     registry: new WorkflowRegistry([]),
     tls: { cert, key: await readFile(keyFile) },
+    database,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   port = (app.server.address() as { port: number }).port;
   close = async () => {
     await app.close();
     await temporal.close();
+    await database.close();
   };
 });
 

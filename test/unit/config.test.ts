@@ -148,6 +148,8 @@ describe("loadConfig", () => {
   it("parses durations and booleans", () => {
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" }, dir)).toMatchObject({ runTimeoutMs: 300_000, startWorker: false, samples: false });
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms", FLOWGATE_ALLOW_UNREGISTERED: "yes" }, dir)).toMatchObject({ runTimeoutMs: 1500, allowUnregistered: true });
+    expect(loadConfig({}, dir).databaseUrl).toBeUndefined();
+    expect(loadConfig({ FLOWGATE_DATABASE_URL: "postgresql://u:p@db:5432/flowgate" }, dir).databaseUrl).toBe("postgresql://u:p@db:5432/flowgate");
   });
 
   it.each([
@@ -158,6 +160,8 @@ describe("loadConfig", () => {
     [{ FLOWGATE_START_WORKER: "maybe" }, /FLOWGATE_START_WORKER must be true or false/],
     [{ FLOWGATE_SAMPLES: "maybe" }, /FLOWGATE_SAMPLES must be true or false/],
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
+    [{ FLOWGATE_DATABASE_URL: "db.internal:5432" }, /^FLOWGATE_DATABASE_URL: "db.internal:" is not postgres: or postgresql:$/],
+    [{ FLOWGATE_DATABASE_URL: "not a url" }, /^FLOWGATE_DATABASE_URL: not a URL \(expected postgres:\/\/user:password@host:5432\/database\)$/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
     [{ TEMPORAL_ADDRESS: "temporal" }, /^TEMPORAL_ADDRESS must be host:port/],
     [{ FLOWGATE_TLS_CERT_FILE: "cert.pem" }, /go together, but only FLOWGATE_TLS_CERT_FILE is set/],

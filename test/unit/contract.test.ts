@@ -2,6 +2,8 @@
 // Go, Java, C#, PHP, Ruby and Objective-C users generate clients without extra flags.
 import type { DescFile } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { file_flowgate_config_v1_config } from "../../gen/flowgate/config/v1/config_pb.js";
+import { file_flowgate_config_v1_config_service } from "../../gen/flowgate/config/v1/config_service_pb.js";
 import { file_flowgate_events_v1_events } from "../../gen/flowgate/events/v1/events_pb.js";
 import { file_flowgate_events_v1_events_service } from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { file_flowgate_workflow_v1_workflow } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
@@ -12,6 +14,8 @@ const FILES: readonly DescFile[] = [
   file_flowgate_workflow_v1_workflow_service,
   file_flowgate_events_v1_events,
   file_flowgate_events_v1_events_service,
+  file_flowgate_config_v1_config,
+  file_flowgate_config_v1_config_service,
 ];
 
 describe.each(FILES.map((f) => [f.name, f] as const))("%s", (_name, file) => {

@@ -6,6 +6,13 @@ import { ApplicationFailure, RetryState, WorkflowExecutionAlreadyStartedError } 
 import { describe, expect, it } from "vitest";
 import { ViolationsSchema } from "../../gen/buf/validate/validate_pb.js";
 import { ErrorContext, mapThroughTables, type ErrorTable } from "../../src/errors/index.js";
+import {
+  CONFIGS_ERROR_TABLE,
+  ConfigMapNotFoundError,
+  ConfigNotFoundError,
+  ConfigVersionMismatchError,
+  InvalidConfigRequestError,
+} from "../../src/configs/index.js";
 import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
 import {
   InvalidRequestError,
@@ -62,6 +69,19 @@ describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
 
 describeTable("events error table", EVENTS_ERROR_TABLE, [
   ["InvalidEventError", new InvalidEventError("event.id: is required"), Code.InvalidArgument, /^event\.id: is required$/],
+]);
+
+describeTable("config store error table", CONFIGS_ERROR_TABLE, [
+  ["ConfigNotFoundError", new ConfigNotFoundError("c-1"), Code.NotFound, /^config "c-1" not found$/],
+  ["ConfigVersionMismatchError", new ConfigVersionMismatchError("c-2", 3, 4), Code.Aborted, /^config "c-2" is at version 4, not the expected 3: read it again/],
+  ["ConfigMapNotFoundError", new ConfigMapNotFoundError("m", ["greet"]), Code.NotFound, /^config map "m" not found \(defined: greet\)$/],
+  ["InvalidConfigRequestError", new InvalidConfigRequestError("page_token: not a page token"), Code.InvalidArgument, /^page_token: not a page token$/],
+  [
+    "database unavailable",
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+    Code.Unavailable,
+    /^the config database cannot be reached: connect ECONNREFUSED/,
+  ],
 ]);
 
 describe("an error with context", () => {
