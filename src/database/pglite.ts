@@ -1,14 +1,39 @@
 // The embedded database: PGlite, PostgreSQL compiled to WASM, in this process, its files under the data
 // folder. Nothing to install or run; one process at a time may open a folder.
 //
-// It is opened on first use, not at start-up: PGlite costs ~0.5 s to open an existing folder (3 s to create
-// one) and ~110 MB of resident memory, which an API that never stores a config should not pay.
-import { mkdir } from "node:fs/promises";
+// It is opened on first use, not at start-up: PGlite costs ~0.5 s to open an existing folder and ~110 MB of
+// resident memory, which an API that never stores a config should not pay. A new folder is created at
+// start-up in a child process (3 s, and memory that process takes with it).
+import { execFile } from "node:child_process";
+import { access, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./database.js";
+import { POSTGRESQL_CONF } from "./pglite-conf.js";
 
-/** PGlite's own default is 128 MB of shared buffers; a config store needs a fraction (resident memory). */
-const POSTGRESQL_CONF = "shared_buffers=8MB\nwal_buffers=256kB";
+/** This module's own extension: .ts when run from source (tsx), .js when compiled to dist/. */
+const EXT = path.extname(fileURLToPath(import.meta.url));
+const INIT_MAIN = fileURLToPath(new URL(`./pglite-init${EXT}`, import.meta.url));
+
+/** Creates the data folder in a child process (see pglite-init.ts), unless it holds a database already. */
+async function createFolder(dir: string): Promise<void> {
+  const exists = await access(path.join(dir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return;
+  await mkdir(dir, { recursive: true });
+  const loader = EXT === ".ts" ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href] : [];
+  try {
+    await promisify(execFile)(process.execPath, [...loader, INIT_MAIN, dir], { timeout: 120_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`cannot create the embedded database in "${dir}": ${e.stderr?.trim() || e.message}`);
+  }
+}
 
 /**
  * The database in `dir` (created on first use), or in memory when `dir` is undefined. `prepare` runs once,
@@ -17,10 +42,14 @@ const POSTGRESQL_CONF = "shared_buffers=8MB\nwal_buffers=256kB";
 export function openPglite(dir: string | undefined, prepare: (db: Database) => Promise<unknown>): Database {
   let opening: Promise<PGlite> | undefined;
   let closed = false;
+  // A new folder is created right away, in the background (a child process: no memory of ours), so the
+  // first config call pays only the open. A failure is reported by that call, which tries again.
+  let folder = dir === undefined ? Promise.resolve() : createFolder(dir);
+  folder.catch(() => {});
   const open = (): Promise<PGlite> => {
     if (closed) return Promise.reject(new Error("the config database is closed"));
     opening ??= (async () => {
-      if (dir !== undefined) await mkdir(dir, { recursive: true });
+      if (dir !== undefined) await folder.catch(() => (folder = createFolder(dir)));
       const pglite = await PGlite.create({ dataDir: dir, postgresqlconf: POSTGRESQL_CONF });
       try {
         await prepare(wrap(pglite));
