@@ -8,6 +8,7 @@ import type { Config } from "./config.js";
 import { compatRoutes } from "./compat/index.js";
 import { CONFIGS_ERROR_TABLE, ConfigMaps, ConfigStore } from "./configs/index.js";
 import type { Database } from "./database/index.js";
+import { HANDLER_ERROR_TABLE, HandlerHooks, type AppHandler } from "./handler/index.js";
 import { EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
@@ -28,6 +29,8 @@ export interface AppOptions {
   readonly database: Database;
   /** The config maps (forms) GetConfigMap serves, by id; none by default. */
   readonly configMaps?: Readonly<Record<string, JsonObject>> | undefined;
+  /** The application's hooks TestAuth, FetchMetadata and PreflightCheck call; without one they are Unimplemented. */
+  readonly handler?: AppHandler | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
   readonly workerTaskQueue?: string | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
@@ -55,10 +58,18 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const triggers = new EventTriggers(options.triggers ?? [], workflows);
   const configs = new ConfigStore(options.database);
   const configMaps = new ConfigMaps(options.configMaps ?? {});
-  const errorTables = [OPERATIONS_ERROR_TABLE, EVENTS_ERROR_TABLE, CONFIGS_ERROR_TABLE, REGISTRY_ERROR_TABLE, TEMPORAL_ERROR_TABLE];
+  const hooks = new HandlerHooks(options.handler);
+  const errorTables = [
+    OPERATIONS_ERROR_TABLE,
+    EVENTS_ERROR_TABLE,
+    CONFIGS_ERROR_TABLE,
+    HANDLER_ERROR_TABLE,
+    REGISTRY_ERROR_TABLE,
+    TEMPORAL_ERROR_TABLE,
+  ];
   const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
   const app = await createServer({
-    services: createServices({ workflows, triggers, configs, configMaps }),
+    services: createServices({ workflows, triggers, configs, configMaps, hooks }),
     errorTables,
     readiness,
     logger: options.logger,

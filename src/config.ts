@@ -53,6 +53,8 @@ export interface Config {
   readonly devServerPort: number;
   readonly devServerUiPort: number;
   readonly temporalCli: string | undefined;
+  /** The application's handler module (FLOWGATE_HANDLER); undefined: none. */
+  readonly handlerModule: string | undefined;
   /** PostgreSQL for configs; undefined: the embedded PGlite under dataDir. */
   readonly databaseUrl: string | undefined;
   /** Settings that are valid but probably not what was meant; logged at start-up. */
@@ -153,6 +155,14 @@ export const SETTINGS: readonly Setting[] = [
     key: "workerActivities",
     defaultText: "unset",
     description: "your activities module; its exported functions are the embedded worker's activities",
+    parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_HANDLER",
+    key: "handlerModule",
+    defaultText: "unset: the handler RPCs answer unimplemented",
+    description:
+      "your handler module (`.ts` or `.js`) exporting `testAuth`, `fetchMetadata` and/or `preflightCheck`, which `POST /workflows/v1/auth`, `/metadata` and `/check` call",
     parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
   },
   {

@@ -8,6 +8,7 @@ import { openDatabase } from "./database/index.js";
 import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
 import { TriggerRegistrationError } from "./events/index.js";
+import { HandlerHooks, HandlerModuleError, loadHandlerModule } from "./handler/index.js";
 import { RegistrationError } from "./registry/index.js";
 import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS } from "./samples/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
   } else if (config.workerWorkflows !== undefined || config.workerActivities !== undefined) {
     log.warn("FLOWGATE_WORKER_WORKFLOWS and FLOWGATE_WORKER_ACTIVITIES are ignored: no embedded worker runs (FLOWGATE_START_WORKER=false)");
   }
+  const handler = config.handlerModule === undefined ? undefined : await loadHandlerModule(config.handlerModule);
+  if (handler !== undefined) log.info({ module: config.handlerModule, hooks: new HandlerHooks(handler).available() }, "application handler loaded");
   const registry = await buildRegistry(config);
   log.info(
     { types: registry.list().map((t) => t.name), file: config.workflowsFile, samples: config.samples },
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
       triggers: config.samples ? SAMPLE_TRIGGERS : [],
       database,
       configMaps: config.samples ? SAMPLE_CONFIG_MAPS : {},
+      handler,
       workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
       tls,
     });
@@ -154,7 +158,7 @@ async function assertReadable(file: string | undefined, variable: string): Promi
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof RegistrationError || err instanceof TriggerRegistrationError) {
+  if (err instanceof ConfigError || err instanceof RegistrationError || err instanceof TriggerRegistrationError || err instanceof HandlerModuleError) {
     console.error(`flowgate: invalid configuration: ${err.message}`);
     process.exit(2);
   }

@@ -1,12 +1,12 @@
 // ConfigService: proto in, config store call, proto out. On every protocol the version can also travel in
 // HTTP's own conditional headers (If-Match, If-None-Match: *), and every answer that has a version sets it
 // as the ETag, so REST clients use the HTTP they know.
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { UpdateMode } from "../../gen/flowgate/config/v1/config_pb.js";
 import type { ConfigService } from "../../gen/flowgate/config/v1/config_service_pb.js";
 import type { ConfigMaps, ConfigStore, StoredConfig } from "../configs/index.js";
+import { checkedObject } from "./json.js";
 
 export function createConfigService(store: ConfigStore, maps: ConfigMaps): ServiceImpl<typeof ConfigService> {
   return {
@@ -16,7 +16,7 @@ export function createConfigService(store: ConfigStore, maps: ConfigMaps): Servi
 
     async updateConfig(req, ctx) {
       const expectedVersion = expectedVersionOf(ctx, req.expectedVersion, true);
-      const config = checkedJson(req.config ?? {}, "config");
+      const config = checkedObject(req.config ?? {}, "config");
       const mode = req.mode === UpdateMode.MERGE_PATCH ? "merge" : "replace";
       return answer(ctx, await store.put(req.configId, config, { mode, expectedVersion }));
     },
@@ -77,17 +77,4 @@ function expectedVersionOf(ctx: HandlerContext, field: number | undefined, creat
     throw new ConnectError(`expected_version: ${field} disagrees with the conditional header's ${fromHeader}`, Code.InvalidArgument);
   }
   return fromHeader ?? field;
-}
-
-/** The request's config, checked to be JSON: a binary client can send NaN or Infinity in a Struct. */
-function checkedJson(config: JsonObject, field: string): JsonObject {
-  const walk = (value: JsonValue, path: string): void => {
-    if (typeof value === "number" && !Number.isFinite(value)) {
-      throw new ConnectError(`${path}: ${value} is not a JSON number (numbers must be finite)`, Code.InvalidArgument);
-    }
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
-    else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-  };
-  walk(config, field);
-  return config;
 }

@@ -5,6 +5,7 @@ import { EventsService } from "../../gen/flowgate/events/v1/events_service_pb.js
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import type { ConfigMaps, ConfigStore } from "../configs/index.js";
 import type { EventTriggers } from "../events/index.js";
+import type { HandlerHooks } from "../handler/index.js";
 import type { WorkflowOperations } from "../operations/index.js";
 import { serve, type ServedService } from "../server/index.js";
 import { createConfigService } from "./config-service.js";
@@ -16,12 +17,13 @@ export interface ServiceDeps {
   readonly triggers: EventTriggers;
   readonly configs: ConfigStore;
   readonly configMaps: ConfigMaps;
+  readonly hooks: HandlerHooks;
 }
 
 /** The application services, in the order `grpcurl list` shows them. */
 export function createServices(deps: ServiceDeps): ServedService[] {
   return [
-    serve(WorkflowService, createWorkflowService(deps.workflows)),
+    serve(WorkflowService, createWorkflowService(deps.workflows, deps.hooks)),
     serve(EventsService, createEventsService(deps.triggers)),
     serve(ConfigService, createConfigService(deps.configs, deps.configMaps)),
   ];

@@ -1,6 +1,6 @@
 // google.protobuf.Value <-> JSON for every service: what a client sends is checked to be JSON (a binary client
 // can send NaN), what Temporal returns is made JSON.
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { fromJson, toJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 
@@ -51,4 +51,17 @@ function unrepresentable(value: Value, path: string): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** A request's Struct field, checked to be JSON: a binary client can send NaN or Infinity in a Struct. */
+export function checkedObject(config: JsonObject, field: string): JsonObject {
+  const walk = (value: JsonValue, path: string): void => {
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new ConnectError(`${path}: ${value} is not a JSON number (numbers must be finite)`, Code.InvalidArgument);
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+  };
+  walk(config, field);
+  return config;
 }

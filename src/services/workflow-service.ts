@@ -55,10 +55,20 @@ import {
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 import { passThrough } from "../server/iterables.js";
-import { jsonToValue, optionalJson, valueToJson } from "./json.js";
+import type { HandlerHooks, HookName } from "../handler/index.js";
+import { checkedObject, jsonToValue, optionalJson, valueToJson } from "./json.js";
 
-export function createWorkflowService(operations: WorkflowOperations): ServiceImpl<typeof WorkflowService> {
+export function createWorkflowService(operations: WorkflowOperations, hooks: HandlerHooks): ServiceImpl<typeof WorkflowService> {
+  /** Calls one of the application's handler hooks with the request's payload. */
+  const callHook = async (hook: HookName, payload: JsonObject | undefined, ctx: HandlerContext) => {
+    const answer = await hooks.call(hook, { payload: checkedObject(payload ?? {}, "payload"), signal: ctx.signal });
+    return { success: answer.success, message: answer.message, data: jsonToValue(answer.data, true) };
+  };
   return {
+    testAuth: (req, ctx) => callHook("testAuth", req.payload, ctx),
+    fetchMetadata: (req, ctx) => callHook("fetchMetadata", req.payload, ctx),
+    preflightCheck: (req, ctx) => callHook("preflightCheck", req.payload, ctx),
+
     async startWorkflow(req, ctx) {
       const { workflowId, runId } = await operations.start(startRequest(req), boundOf(ctx));
       return { workflowId, runId };

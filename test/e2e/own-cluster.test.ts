@@ -106,6 +106,7 @@ beforeAll(async () => {
       FLOWGATE_START_WORKER: "true",
       FLOWGATE_WORKER_WORKFLOWS: path.join(REPO_ROOT, "test/fixtures/user/workflows.ts"),
       FLOWGATE_WORKER_ACTIVITIES: path.join(REPO_ROOT, "test/fixtures/user/activities.ts"),
+      FLOWGATE_HANDLER: path.join(REPO_ROOT, "test/fixtures/user/handler.ts"),
     }),
     { cwd: dir },
   );
@@ -172,6 +173,17 @@ describe("npm start on a cluster with TLS and an API key", () => {
     it("runs the user's TypeScript workflow and activity in the embedded worker", { timeout: 60_000 }, async () => {
       const res = await client().runWorkflow({ workflowType: "quote", input: json({ sku: "cup", quantity: 2 }) });
       expect(res.outcome.case === "result" && toJson(ValueSchema, res.outcome.value)).toEqual({ sku: "cup", total: 24 });
+    });
+
+    it("calls the user's TypeScript handler (FLOWGATE_HANDLER) with the payload, and maps its refusal", async () => {
+      const ok = await client().testAuth({ payload: { username: "ada", password: "secret" } });
+      expect([ok.success, ok.message, ok.data && toJson(ValueSchema, ok.data)]).toEqual([true, "credentials work", { user: "ada" }]);
+      const refused = await callError(client().testAuth({ payload: { username: "ada", password: "guess" } }));
+      expect([refused.code, refused.rawMessage]).toEqual([Code.FailedPrecondition, "user ada: wrong password"]);
+      const metadata = await client().fetchMetadata({ payload: { database: "shop" } });
+      expect(metadata.data && toJson(ValueSchema, metadata.data)).toEqual([{ database: "shop", schemas: ["public", "sales"] }]);
+      const missing = await callError(client().preflightCheck({ payload: {} }));
+      expect([missing.code, missing.rawMessage]).toEqual([Code.Unimplemented, "the application's handler has no preflightCheck"]);
     });
 
     it("refuses bad input at the edge, naming the path, for both workers' types", async () => {

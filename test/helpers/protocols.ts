@@ -26,6 +26,9 @@ import { WorkflowTypeSchema } from "../../gen/flowgate/workflow/v1/workflow_pb.j
 import {
   CountWorkflowsRequestSchema,
   CountWorkflowsResponseSchema,
+  FetchMetadataResponseSchema,
+  PreflightCheckResponseSchema,
+  TestAuthResponseSchema,
   GetWorkflowHistoryRequestSchema,
   GetWorkflowHistoryResponseSchema,
   ListWorkflowsRequestSchema,
@@ -235,6 +238,9 @@ function restClient(baseUrl: string): WorkflowClient {
       return call("GET", `/workflows/v1/history${runPath(r.workflowId, r.runId)}${page}`, GetWorkflowHistoryResponseSchema, undefined, o);
     },
     listWorkflowTypes: (_req, o) => call("GET", "/workflows/v1/types", ListWorkflowTypesResponseSchema, undefined, o),
+    testAuth: (req, o) => restCall(baseUrl, "POST", "/workflows/v1/auth", TestAuthResponseSchema, req.payload ?? {}, o),
+    fetchMetadata: (req, o) => restCall(baseUrl, "POST", "/workflows/v1/metadata", FetchMetadataResponseSchema, req.payload ?? {}, o),
+    preflightCheck: (req, o) => restCall(baseUrl, "POST", "/workflows/v1/check", PreflightCheckResponseSchema, req.payload ?? {}, o),
     getWorkflowType: async (req, o) => {
       // REST answers with the type itself (response_body), not wrapped in the response message.
       const type = await call("GET", `/workflows/v1/types/${encodeURIComponent(req.name ?? "")}`, WorkflowTypeSchema, undefined, o);

@@ -25,6 +25,7 @@ export interface TestServerOptions {
   readonly workerTaskQueue?: AppOptions["workerTaskQueue"];
   readonly triggers?: AppOptions["triggers"];
   readonly configMaps?: AppOptions["configMaps"];
+  readonly handler?: AppOptions["handler"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
   readonly database?: Database;
 }
@@ -41,6 +42,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     workerTaskQueue: options.workerTaskQueue,
     triggers: options.triggers,
     configMaps: options.configMaps,
+    handler: options.handler,
     database,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });

@@ -14,6 +14,7 @@ import {
   InvalidConfigRequestError,
 } from "../../src/configs/index.js";
 import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
+import { HANDLER_ERROR_TABLE, HandlerError, HandlerFailedError, MissingHookError } from "../../src/handler/index.js";
 import {
   InvalidRequestError,
   OPERATIONS_ERROR_TABLE,
@@ -82,6 +83,12 @@ describeTable("config store error table", CONFIGS_ERROR_TABLE, [
     Code.Unavailable,
     /^the config database cannot be reached: connect ECONNREFUSED/,
   ],
+]);
+
+describeTable("handler hooks error table", HANDLER_ERROR_TABLE, [
+  ["HandlerError", new HandlerError("permission_denied", "no access to schema sales"), Code.PermissionDenied, /^no access to schema sales$/],
+  ["HandlerFailedError", new HandlerFailedError("testAuth", new Error("boom")), Code.Unknown, /^handler testAuth failed: boom$/],
+  ["MissingHookError", new MissingHookError("fetchMetadata", true), Code.Unimplemented, /^the application's handler has no fetchMetadata$/],
 ]);
 
 describe("an error with context", () => {
