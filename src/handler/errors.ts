@@ -21,15 +21,29 @@ const HANDLER_CODES = {
 
 export type HandlerErrorCode = keyof typeof HANDLER_CODES;
 
+/** Marks a HandlerError across copies of this module (see isHandlerError). */
+const HANDLER_ERROR = Symbol.for("flowgate.HandlerError");
+
 /** What a hook throws to refuse: the client gets this code and this message. */
 export class HandlerError extends Error {
   override name = "HandlerError";
+  readonly [HANDLER_ERROR] = true;
   constructor(
     readonly code: HandlerErrorCode,
     message: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * A HandlerError, from this module or from another copy of it: a handler module loaded through tsx (or
+ * bundled with its own copy of Flowgate) throws a class that is not this one, so `instanceof` would miss it.
+ */
+export function isHandlerError(err: unknown): err is HandlerError {
+  if (!(err instanceof Error) || (err as Partial<Record<typeof HANDLER_ERROR, unknown>>)[HANDLER_ERROR] !== true) return false;
+  const { code } = err as { code?: unknown };
+  return typeof code === "string" && Object.hasOwn(HANDLER_CODES, code);
 }
 
 /** A hook that threw something else: its message goes to the client, with the hook's name. */
@@ -63,8 +77,8 @@ const message = (e: unknown) => (e as Error).message;
 export const HANDLER_ERROR_TABLE: ErrorTable = [
   {
     name: "HandlerError",
-    match: (e) => e instanceof HandlerError,
-    code: (e) => HANDLER_CODES[(e as HandlerError).code] ?? Code.Unknown,
+    match: isHandlerError,
+    code: (e) => HANDLER_CODES[(e as HandlerError).code],
     message,
   },
   { name: "HandlerFailedError", match: (e) => e instanceof HandlerFailedError, code: Code.Unknown, message },

@@ -2,7 +2,7 @@
 // preflight checks. An application passes one in code, or names a module with FLOWGATE_HANDLER. Flowgate
 // calls it with the request's payload and the call's abort signal, and maps what it throws.
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { HandlerError, HandlerFailedError, HOOK_NAMES, MissingHookError, type HookName } from "./errors.js";
+import { HandlerFailedError, HOOK_NAMES, isHandlerError, MissingHookError, type HookName } from "./errors.js";
 
 export interface HandlerCall {
   /** The request's payload (on REST, the JSON body), as the client sent it. */
@@ -44,7 +44,7 @@ export class HandlerHooks {
       // Called as a method: a handler class may use `this`.
       result = await handler[hook](call);
     } catch (err) {
-      if (err instanceof HandlerError) throw err;
+      if (isHandlerError(err)) throw err;
       throw new HandlerFailedError(hook, err);
     }
     return answerOf(result);
