@@ -9,10 +9,10 @@ import { compatRoutes } from "./compat/index.js";
 import { CONFIGS_ERROR_TABLE, ConfigMaps, ConfigStore } from "./configs/index.js";
 import type { Database } from "./database/index.js";
 import { HANDLER_ERROR_TABLE, HandlerHooks, type AppHandler } from "./handler/index.js";
-import { EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
+import { checkTriggers, EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
-import { SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
+import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
 import { cachedProbe, createServer, type Readiness } from "./server/index.js";
 import { createServices } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
@@ -37,15 +37,28 @@ export interface AppOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
 
+/** What the configuration declares: the workflow types, event triggers and config maps the app serves. */
+export interface Declared {
+  readonly registry: WorkflowRegistry;
+  readonly triggers: readonly TriggerDefinition[];
+  readonly configMaps: Readonly<Record<string, JsonObject>>;
+}
+
 /**
- * The registry from the configuration: the samples (when on), then the workflow-types file. Throws
- * RegistrationError naming the file, line and problem when either cannot be registered.
+ * The samples' declarations (when on), then the workflow-types file's. Throws RegistrationError naming the
+ * file, line and problem when the file cannot be used, and TriggerRegistrationError for a trigger whose
+ * workflow type or paths are wrong, before anything starts.
  */
-export async function buildRegistry(config: Pick<Config, "samples" | "workflowsFile" | "allowUnregistered">): Promise<WorkflowRegistry> {
-  const fromFile = config.workflowsFile === undefined ? [] : await loadWorkflowsFile(config.workflowsFile);
-  return new WorkflowRegistry([...(config.samples ? SAMPLE_WORKFLOW_TYPES : []), ...fromFile], {
+export async function loadDeclarations(config: Pick<Config, "samples" | "workflowsFile" | "allowUnregistered">): Promise<Declared> {
+  const file = config.workflowsFile === undefined ? undefined : await loadWorkflowsFile(config.workflowsFile);
+  const registry = new WorkflowRegistry([...(config.samples ? SAMPLE_WORKFLOW_TYPES : []), ...(file?.workflows ?? [])], {
     allowUnregistered: config.allowUnregistered,
   });
+  // The file's conditions were checked for shape; EventTriggers checks their paths and tests.
+  const triggers = [...(config.samples ? SAMPLE_TRIGGERS : []), ...((file?.triggers ?? []) as TriggerDefinition[])];
+  checkTriggers(triggers, registry);
+  const configMaps = { ...(config.samples ? SAMPLE_CONFIG_MAPS : {}), ...file?.configMaps };
+  return { registry, triggers, configMaps };
 }
 
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {

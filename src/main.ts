@@ -2,7 +2,7 @@
 // configured, build the app, listen, and stop everything cleanly on SIGINT / SIGTERM / SIGHUP.
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
-import { buildRegistry, createApp } from "./app.js";
+import { createApp, loadDeclarations } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./database/index.js";
 import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
@@ -10,7 +10,6 @@ import { createLogger } from "./observability/index.js";
 import { TriggerRegistrationError } from "./events/index.js";
 import { HandlerHooks, HandlerModuleError, loadHandlerModule } from "./handler/index.js";
 import { RegistrationError } from "./registry/index.js";
-import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS } from "./samples/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
 
 async function main(): Promise<void> {
@@ -35,10 +34,10 @@ async function main(): Promise<void> {
   }
   const handler = config.handlerModule === undefined ? undefined : await loadHandlerModule(config.handlerModule);
   if (handler !== undefined) log.info({ module: config.handlerModule, hooks: new HandlerHooks(handler).available() }, "application handler loaded");
-  const registry = await buildRegistry(config);
+  const { registry, triggers, configMaps } = await loadDeclarations(config);
   log.info(
-    { types: registry.list().map((t) => t.name), file: config.workflowsFile, samples: config.samples },
-    `${registry.list().length} workflow types registered`,
+    { types: registry.list().map((t) => t.name), triggers: triggers.map((t) => t.id), file: config.workflowsFile, samples: config.samples },
+    `${registry.list().length} workflow types and ${triggers.length} event triggers registered`,
   );
   if (config.allowUnregistered) {
     log.warn("FLOWGATE_ALLOW_UNREGISTERED=true: any workflow type may be started; unregistered ones get no input check");
@@ -112,9 +111,9 @@ async function main(): Promise<void> {
       logger: log,
       temporal,
       registry,
-      triggers: config.samples ? SAMPLE_TRIGGERS : [],
+      triggers,
       database,
-      configMaps: config.samples ? SAMPLE_CONFIG_MAPS : {},
+      configMaps,
       handler,
       workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
       tls,

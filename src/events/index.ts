@@ -3,5 +3,5 @@
 export { EVENTS_ERROR_TABLE, InvalidEventError, TriggerRegistrationError } from "./errors.js";
 export type { PublishedEvent } from "./event.js";
 export type { EventCondition, EventFilter } from "./filter.js";
-export { EventTriggers, inputPathOf } from "./triggers.js";
+export { checkTriggers, EventTriggers, inputPathOf } from "./triggers.js";
 export type { DaprSubscription, FiredTrigger, TriggerDefinition } from "./triggers.js";

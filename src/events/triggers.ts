@@ -50,13 +50,12 @@ const ROUTE_PREFIX = "/events/v1/event/";
 export class EventTriggers {
   private readonly triggers: readonly TriggerDefinition[];
 
-  /** Checks every trigger; throws TriggerRegistrationError listing each problem, one per line. */
+  /** Checks every trigger (checkTriggers); throws TriggerRegistrationError listing each problem, one per line. */
   constructor(
     triggers: readonly TriggerDefinition[],
     private readonly operations: WorkflowOperations,
   ) {
-    const problems = triggers.flatMap((t, i) => triggerProblems(t, i, triggers, operations.registry));
-    if (problems.length > 0) throw new TriggerRegistrationError(`event triggers cannot be registered:\n${problems.join("\n")}`);
+    checkTriggers(triggers, operations.registry);
     this.triggers = triggers;
   }
 
@@ -117,6 +116,15 @@ export class EventTriggers {
     );
     return { ...run, triggerId: trigger.id, workflowType: trigger.workflowType };
   }
+}
+
+/**
+ * Throws TriggerRegistrationError listing every problem of the triggers, one per line: an id that is not one
+ * or is used twice, an unregistered workflow type, a bad input path, a bad condition.
+ */
+export function checkTriggers(triggers: readonly TriggerDefinition[], registry: WorkflowRegistry): void {
+  const problems = triggers.flatMap((t, i) => triggerProblems(t, i, triggers, registry));
+  if (problems.length > 0) throw new TriggerRegistrationError(`event triggers cannot be registered:\n${problems.join("\n")}`);
 }
 
 /** The input path a trigger lists (its own, or "data"); "" when its input is computed in code. */

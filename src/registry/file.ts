@@ -32,6 +32,18 @@ const handler = (withResult: boolean) => ({
 /** Keys starting with x- are the user's own (a block for YAML anchors, notes) and are ignored. */
 const EXTENSIONS = { "^x-": {} };
 
+const STRINGS = { type: "array", items: { type: "string", minLength: 1 } };
+
+/** A trigger's condition: a path and exactly one test. */
+const CONDITION = {
+  type: "object",
+  additionalProperties: false,
+  required: ["path"],
+  minProperties: 2,
+  maxProperties: 2,
+  properties: { path: { type: "string", minLength: 1 }, equals: true, in: { type: "array" }, exists: { type: "boolean" }, prefix: { type: "string" } },
+};
+
 /** The file's own shape. Unknown keys are refused, so a misspelt `singals:` is reported, not ignored. */
 const FILE_SCHEMA = {
   type: "object",
@@ -69,6 +81,28 @@ const FILE_SCHEMA = {
         },
       },
     },
+    triggers: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        patternProperties: EXTENSIONS,
+        required: ["id", "workflow"],
+        properties: {
+          id: NAME,
+          description: { type: "string" },
+          workflow: NAME,
+          task_queue: { type: "string", minLength: 1, maxLength: 1000 },
+          types: STRINGS,
+          topics: STRINGS,
+          sources: STRINGS,
+          conditions: { type: "array", items: CONDITION },
+          input: { type: "string", minLength: 1 },
+          pubsub: NAME,
+        },
+      },
+    },
+    config_maps: { type: "object", additionalProperties: { type: "object" } },
   },
 };
 
@@ -77,19 +111,50 @@ const checkShape = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes:
 
 type Step = string | number;
 
+/**
+ * An event trigger as the file lists it (`triggers:`), in the shape src/events registers (which checks its
+ * workflow type and paths, naming the trigger).
+ */
+export interface FileTrigger {
+  readonly id: string;
+  readonly description?: string;
+  readonly workflowType: string;
+  readonly taskQueue?: string;
+  readonly filter: {
+    readonly types?: readonly string[];
+    readonly topics?: readonly string[];
+    readonly sources?: readonly string[];
+    readonly conditions?: readonly ({ readonly path: string } & Record<string, JsonValue>)[];
+  };
+  readonly input?: string;
+  readonly pubsubName?: string;
+}
+
+/** Everything the file declares: workflow types, event triggers, and config maps (forms) by id. */
+export interface WorkflowsFile {
+  readonly workflows: WorkflowTypeDefinition[];
+  readonly triggers: FileTrigger[];
+  readonly configMaps: Record<string, JsonObject>;
+}
+
 /** Reads and checks the file; throws WorkflowsFileError naming every problem, with its line. */
-export async function loadWorkflowsFile(file: string): Promise<WorkflowTypeDefinition[]> {
+export async function loadWorkflowsFile(file: string): Promise<WorkflowsFile> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     throw new WorkflowsFileError(`${displayName(file)}: cannot read the workflow-types file: ${(err as Error).message}`);
   }
-  return parseWorkflowsFile(text, file);
+  return parseWorkflowsFileSections(text, file);
+}
+
+/** The file's workflow types; `file` names it in messages. */
+export function parseWorkflowsFile(text: string, file: string): WorkflowTypeDefinition[] {
+  return parseWorkflowsFileSections(text, file).workflows;
 }
 
 /** Parses the file's text; `file` names it in messages. */
-export function parseWorkflowsFile(text: string, file: string): WorkflowTypeDefinition[] {
+export function parseWorkflowsFileSections(text: string, file: string): WorkflowsFile {
   const shown = displayName(file);
   const lines = new LineCounter();
   // merge: YAML's `<<:` merge keys, so entries can share a block of defaults through an anchor.
@@ -126,7 +191,26 @@ export function parseWorkflowsFile(text: string, file: string): WorkflowTypeDefi
     else seen.set(t.name, i);
   });
   if (problems.length > 0) throw new WorkflowsFileError(problems.join("\n"));
-  return types;
+  const file_ = data as { triggers?: JsonObject[]; config_maps?: Record<string, JsonObject> };
+  return { workflows: types, triggers: (file_.triggers ?? []).map(toTrigger), configMaps: file_.config_maps ?? {} };
+}
+
+function toTrigger(entry: JsonObject): FileTrigger {
+  const strings = (key: string) => entry[key] as string[] | undefined;
+  return {
+    id: entry.id as string,
+    description: entry.description as string | undefined,
+    workflowType: entry.workflow as string,
+    taskQueue: entry.task_queue as string | undefined,
+    filter: {
+      types: strings("types"),
+      topics: strings("topics"),
+      sources: strings("sources"),
+      conditions: entry.conditions as FileTrigger["filter"]["conditions"],
+    },
+    input: entry.input as string | undefined,
+    pubsubName: entry.pubsub as string | undefined,
+  };
 }
 
 function toDefinition(

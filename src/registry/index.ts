@@ -10,6 +10,7 @@ export {
   UnknownWorkflowTypeError,
   WorkflowTypeNotFoundError,
 } from "./errors.js";
-export { loadWorkflowsFile, parseWorkflowsFile, WorkflowsFileError } from "./file.js";
+export { loadWorkflowsFile, parseWorkflowsFile, parseWorkflowsFileSections, WorkflowsFileError } from "./file.js";
+export type { FileTrigger, WorkflowsFile } from "./file.js";
 export { WorkflowRegistry } from "./registry.js";
 export type { HandlerKind, RegistryOptions } from "./registry.js";

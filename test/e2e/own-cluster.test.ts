@@ -17,7 +17,7 @@ import { WorkflowStatus } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import { makeTestCerts, type TestCerts } from "../helpers/certs.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
 import { cleanEnv, runFlowgateToExit, startFlowgate, stopAllFlowgates, type FlowgateProcess } from "../helpers/flowgate-process.js";
-import { callError, PROTOCOLS, workflowClient } from "../helpers/protocols.js";
+import { callError, configClient, eventsClient, PROTOCOLS, workflowClient } from "../helpers/protocols.js";
 import { startTlsProxy, type TlsProxy } from "../helpers/tls-proxy.js";
 import { ensurePythonTemporal, freePort, REPO_ROOT } from "../helpers/tools.js";
 
@@ -61,6 +61,14 @@ workflows:
       required: [sku, quantity]
       properties: { sku: { enum: [tea, cup] }, quantity: { type: integer, minimum: 1 } }
       additionalProperties: false
+triggers:
+  - id: quote-requested
+    workflow: quote
+    types: [shop.quote.requested]
+    conditions: [{ path: data.line.quantity, exists: true }]
+    input: data.line
+config_maps:
+  quote: { type: object, properties: { currency: { enum: [EUR, USD] } } }
 `;
 
 beforeAll(async () => {
@@ -184,6 +192,18 @@ describe("npm start on a cluster with TLS and an API key", () => {
       expect(metadata.data && toJson(ValueSchema, metadata.data)).toEqual([{ database: "shop", schemas: ["public", "sales"] }]);
       const missing = await callError(client().preflightCheck({ payload: {} }));
       expect([missing.code, missing.rawMessage]).toEqual([Code.Unimplemented, "the application's handler has no preflightCheck"]);
+    });
+
+    it("starts the file's trigger's workflow from an event, and serves the file's config map", { timeout: 60_000 }, async () => {
+      const id = `quote-${protocol}-${randomUUID()}`;
+      const res = await eventsClient(protocol, flowgate.baseUrl).publishEvent({
+        event: { id, type: "shop.quote.requested", data: json({ line: { sku: "tea", quantity: 3 } }) },
+      });
+      expect(res.fired.map((f) => [f.triggerId, f.workflowId])).toEqual([["quote-requested", `quote-requested:${id}`]]);
+      const result = await client().getWorkflowResult({ workflowId: `quote-requested:${id}`, wait: durationFromMs(30_000) });
+      expect(result.outcome.case === "result" && toJson(ValueSchema, result.outcome.value)).toEqual({ sku: "tea", total: 12 });
+      const map = await configClient(protocol, flowgate.baseUrl).getConfigMap({ configMapId: "quote" });
+      expect(map.configMap).toEqual({ type: "object", properties: { currency: { enum: ["EUR", "USD"] } } });
     });
 
     it("refuses bad input at the edge, naming the path, for both workers' types", async () => {

@@ -5,6 +5,7 @@ import {
   defineWorkflowType,
   InvalidInputError,
   parseWorkflowsFile,
+  parseWorkflowsFileSections,
   RegistrationError,
   UndeclaredHandlerError, UnknownWorkflowTypeError,
   WorkflowRegistry,
@@ -101,7 +102,7 @@ describe("the workflow-types file", () => {
 
   it.each([
     ["a YAML syntax error", "workflows:\n  - name: a\n   bad: [\n", /^flowgate\.workflows\.yaml:3:\d+: /],
-    ["a missing list", "types: []\n", /^flowgate\.workflows\.yaml:1:1: "workflows" is required\nflowgate\.workflows\.yaml:1:1: types: unknown key; the file holds workflows$/],
+    ["a missing list", "types: []\n", /^flowgate\.workflows\.yaml:1:1: "workflows" is required\nflowgate\.workflows\.yaml:1:1: types: unknown key; the file holds workflows, triggers, config_maps$/],
     ["a misspelt key", "workflows:\n  - name: a\n    singals: []\n", /^flowgate\.workflows\.yaml:3:5: workflows\[0\]\.singals: unknown key; this holds name, description, task_queue, input, result, args, signals, queries, updates, defaults$/],
     ["a missing name", "workflows:\n  - description: nameless\n", /^flowgate\.workflows\.yaml:2:5: workflows\[0\]: "name" is required$/],
     ["a bad args value", "workflows:\n  - name: a\n    args: many\n", /^flowgate\.workflows\.yaml:3:11: workflows\[0\]\.args: must be one of "single", "spread"$/],
@@ -202,3 +203,56 @@ describe("WorkflowRegistry", () => {
     );
   });
 });
+
+describe("the workflow-types file's triggers and config maps", () => {
+  it("reads them into the shapes the events and config services register", () => {
+    const file = parseWorkflowsFileSections(
+      `workflows: []
+triggers:
+  - id: orders
+    workflow: OrderWorkflow
+    description: New orders start their workflow.
+    task_queue: orders
+    types: [order.placed]
+    topics: [orders]
+    conditions:
+      - { path: data.total, exists: true }
+      - { path: data.region, in: [eu, us] }
+    input: data.order
+    pubsub: shop
+  - id: everything
+    workflow: audit
+config_maps:
+  orders: { type: object, properties: { region: { enum: [eu, us] } } }
+`,
+      FILE,
+    );
+    expect(file.triggers).toEqual([
+      {
+        id: "orders",
+        description: "New orders start their workflow.",
+        workflowType: "OrderWorkflow",
+        taskQueue: "orders",
+        filter: { types: ["order.placed"], topics: ["orders"], sources: undefined, conditions: [{ path: "data.total", exists: true }, { path: "data.region", in: ["eu", "us"] }] },
+        input: "data.order",
+        pubsubName: "shop",
+      },
+      expect.objectContaining({ id: "everything", workflowType: "audit", filter: { types: undefined, topics: undefined, sources: undefined, conditions: undefined } }),
+    ]);
+    expect(file.configMaps).toEqual({ orders: { type: "object", properties: { region: { enum: ["eu", "us"] } } } });
+  });
+
+  it("refuses a misshapen trigger with its line", () => {
+    const message = fileError(`workflows: []
+triggers:
+  - id: orders
+    workflow: OrderWorkflow
+    typs: [order.placed]
+    conditions:
+      - { path: data.total }
+`);
+    expect(message).toMatch(/^flowgate\.workflows\.yaml:5:5: triggers\[0\]\.typs: unknown key/m);
+    expect(message).toMatch(/^flowgate\.workflows\.yaml:7:9: triggers\[0\]\.conditions\[0\]: /m);
+  });
+});
+
