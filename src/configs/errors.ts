@@ -55,6 +55,15 @@ function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(err.message);
 }
 
+/**
+ * A value PostgreSQL refuses to store or compare (SQLSTATE class 22, data exception): a NUL character in a
+ * config, a prefix or a page token. The client's data, so InvalidArgument, never Internal.
+ */
+function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === "string" && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 const message = (e: unknown) => (e as Error).message;
 
 export const CONFIGS_ERROR_TABLE: ErrorTable = [
@@ -62,6 +71,12 @@ export const CONFIGS_ERROR_TABLE: ErrorTable = [
   { name: "ConfigVersionMismatchError", match: (e) => e instanceof ConfigVersionMismatchError, code: Code.Aborted, message },
   { name: "ConfigMapNotFoundError", match: (e) => e instanceof ConfigMapNotFoundError, code: Code.NotFound, message },
   { name: "InvalidConfigRequestError", match: (e) => e instanceof InvalidConfigRequestError, code: Code.InvalidArgument, message },
+  {
+    name: "data exception",
+    match: isDataException,
+    code: Code.InvalidArgument,
+    message: (e) => `the config database refused a value of the request: ${(e as Error).message}`,
+  },
   {
     name: "database unavailable",
     match: isDatabaseUnavailable,

@@ -8,7 +8,8 @@ export function mergePatch(target: JsonValue | undefined, patch: JsonValue): Jso
   const result: JsonObject = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    // defineProperty: a "__proto__" key is data here, and assignment would set the prototype instead.
+    else Object.defineProperty(result, key, { value: mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value), enumerable: true, writable: true, configurable: true });
   }
   return result;
 }

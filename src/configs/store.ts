@@ -32,15 +32,16 @@ interface Row {
   version: number;
   create_time: Date;
   update_time: Date;
+  deleted: boolean;
 }
 
-const COLUMNS = "config_id, config, version, create_time, update_time";
+const COLUMNS = "config_id, config, version, create_time, update_time, deleted";
 
 export class ConfigStore {
   constructor(private readonly db: Database) {}
 
   async get(configId: string): Promise<StoredConfig> {
-    const [row] = await this.db.query<Row>(`SELECT ${COLUMNS} FROM flowgate_configs WHERE config_id = $1`, [configId]);
+    const [row] = await this.db.query<Row>(`SELECT ${COLUMNS} FROM flowgate_configs WHERE config_id = $1 AND NOT deleted`, [configId]);
     if (row === undefined) throw new ConfigNotFoundError(configId);
     return fromRow(row);
   }
@@ -57,7 +58,7 @@ export class ConfigStore {
   async list(pageSize: number, pageToken: string, prefix: string): Promise<ConfigPage> {
     const after = decodePageToken(pageToken);
     const rows = await this.db.query<Row>(
-      `SELECT ${COLUMNS} FROM flowgate_configs WHERE config_id > $1 AND starts_with(config_id, $2) ORDER BY config_id LIMIT $3`,
+      `SELECT ${COLUMNS} FROM flowgate_configs WHERE config_id > $1 AND starts_with(config_id, $2) AND NOT deleted ORDER BY config_id LIMIT $3`,
       [after, prefix, pageSize + 1],
     );
     const page = rows.slice(0, pageSize).map(fromRow);
@@ -68,10 +69,11 @@ export class ConfigStore {
   /** Deletes the config; returns the version deleted. */
   async delete(configId: string, expectedVersion: number | undefined): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ version: number }>("SELECT version FROM flowgate_configs WHERE config_id = $1 FOR UPDATE", [configId]);
-      if (row === undefined) throw new ConfigNotFoundError(configId);
+      const [row] = await tx.query<{ version: number; deleted: boolean }>("SELECT version, deleted FROM flowgate_configs WHERE config_id = $1 FOR UPDATE", [configId]);
+      if (row === undefined || row.deleted) throw new ConfigNotFoundError(configId);
       if (expectedVersion !== undefined && expectedVersion !== row.version) throw new ConfigVersionMismatchError(configId, expectedVersion, row.version);
-      await tx.query("DELETE FROM flowgate_configs WHERE config_id = $1", [configId]);
+      // A tombstone, not a DELETE: the version stays taken (see the migration).
+      await tx.query("UPDATE flowgate_configs SET deleted = true, config = '{}'::jsonb, update_time = now() WHERE config_id = $1", [configId]);
       return row.version;
     });
   }
@@ -80,6 +82,17 @@ export class ConfigStore {
   private async writeOnce(tx: Queryable, configId: string, config: JsonObject, write: ConfigWrite): Promise<StoredConfig | undefined> {
     const [current] = await tx.query<Row>(`SELECT ${COLUMNS} FROM flowgate_configs WHERE config_id = $1 FOR UPDATE`, [configId]);
     const { expectedVersion } = write;
+    if (current?.deleted === true) {
+      // Created again over its tombstone: a new document, at the version after the deleted one's.
+      if (expectedVersion !== undefined && expectedVersion !== 0) throw new ConfigNotFoundError(configId);
+      const document = write.mode === "merge" ? (mergePatch({}, config) as JsonObject) : config;
+      const [revived] = await tx.query<Row>(
+        `UPDATE flowgate_configs SET config = $2::jsonb, version = version + 1, deleted = false, create_time = now(), update_time = now()
+         WHERE config_id = $1 RETURNING ${COLUMNS}`,
+        [configId, JSON.stringify(document)],
+      );
+      return fromRow(revived!);
+    }
     if (current === undefined) {
       if (expectedVersion !== undefined && expectedVersion !== 0) throw new ConfigNotFoundError(configId);
       const document = write.mode === "merge" ? (mergePatch({}, config) as JsonObject) : config;

@@ -20,7 +20,10 @@ export const MIGRATIONS: readonly Migration[] = [
         config      jsonb NOT NULL,
         version     integer NOT NULL CHECK (version >= 1),
         create_time timestamptz NOT NULL DEFAULT now(),
-        update_time timestamptz NOT NULL DEFAULT now()
+        update_time timestamptz NOT NULL DEFAULT now(),
+        -- A deleted config stays as a tombstone keeping its version, so one created again later continues
+        -- from it: a version (an ETag) never names two different documents.
+        deleted     boolean NOT NULL DEFAULT false
       );
     `,
   },

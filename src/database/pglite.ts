@@ -5,7 +5,8 @@
 // resident memory, which an API that never stores a config should not pay. A new folder is created at
 // start-up in a child process (3 s, and memory that process takes with it).
 import { execFile } from "node:child_process";
-import { access, mkdir } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { access, mkdir, rename, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -18,18 +19,27 @@ import { POSTGRESQL_CONF } from "./pglite-conf.js";
 const EXT = path.extname(fileURLToPath(import.meta.url));
 const INIT_MAIN = fileURLToPath(new URL(`./pglite-init${EXT}`, import.meta.url));
 
-/** Creates the data folder in a child process (see pglite-init.ts), unless it holds a database already. */
-async function createFolder(dir: string): Promise<void> {
-  const exists = await access(path.join(dir, "PG_VERSION")).then(
-    () => true,
-    () => false,
-  );
-  if (exists) return;
-  await mkdir(dir, { recursive: true });
+/**
+ * Creates the data folder in a child process (see pglite-init.ts), unless it holds a database already. The
+ * child writes a sibling folder that is renamed into place once complete, so a crash or a kill mid-way, or
+ * a second process doing the same, never leaves a half-made folder where the database belongs.
+ */
+async function createFolder(dir: string, signal: AbortSignal): Promise<void> {
+  const made = () =>
+    access(path.join(dir, "PG_VERSION")).then(
+      () => true,
+      () => false,
+    );
+  if (await made()) return;
+  await mkdir(path.dirname(dir), { recursive: true });
+  const staging = `${dir}.init-${randomUUID()}`;
   const loader = EXT === ".ts" ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href] : [];
   try {
-    await promisify(execFile)(process.execPath, [...loader, INIT_MAIN, dir], { timeout: 120_000 });
+    await promisify(execFile)(process.execPath, [...loader, INIT_MAIN, staging], { timeout: 120_000, signal });
+    await rename(staging, dir);
   } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    if (await made()) return; // another process made it first
     const e = err as { stderr?: string; message: string };
     throw new Error(`cannot create the embedded database in "${dir}": ${e.stderr?.trim() || e.message}`);
   }
@@ -44,12 +54,13 @@ export function openPglite(dir: string | undefined, prepare: (db: Database) => P
   let closed = false;
   // A new folder is created right away, in the background (a child process: no memory of ours), so the
   // first config call pays only the open. A failure is reported by that call, which tries again.
-  let folder = dir === undefined ? Promise.resolve() : createFolder(dir);
+  const stopInit = new AbortController();
+  let folder = dir === undefined ? Promise.resolve() : createFolder(dir, stopInit.signal);
   folder.catch(() => {});
   const open = (): Promise<PGlite> => {
     if (closed) return Promise.reject(new Error("the config database is closed"));
     opening ??= (async () => {
-      if (dir !== undefined) await folder.catch(() => (folder = createFolder(dir)));
+      if (dir !== undefined) await folder.catch(() => (folder = createFolder(dir, stopInit.signal)));
       const pglite = await PGlite.create({ dataDir: dir, postgresqlconf: POSTGRESQL_CONF });
       try {
         await prepare(wrap(pglite));
@@ -70,6 +81,7 @@ export function openPglite(dir: string | undefined, prepare: (db: Database) => P
     transaction: async (work) => wrap(await open()).transaction(work),
     async close() {
       closed = true;
+      stopInit.abort();
       const pglite = await opening?.catch(() => undefined);
       await pglite?.close();
     },

@@ -33,16 +33,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     query: direct.query,
     async transaction(work) {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: a connection the server drops mid-transaction
+      // would be an uncaught 'error' event and take the process down. The failing query reports it.
+      const ignore = () => {};
+      client.on("error", ignore);
+      let broken: Error | undefined;
       try {
         await client.query("BEGIN");
         const result = await work(run(client));
         await client.query("COMMIT");
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => {});
+        await client.query("ROLLBACK").catch((rollbackErr: unknown) => (broken = rollbackErr as Error));
         throw err;
       } finally {
-        client.release();
+        client.off("error", ignore);
+        // A connection that could not even roll back is destroyed, not returned to the pool.
+        client.release(broken);
       }
     },
     close: () => pool.end(),

@@ -1,10 +1,10 @@
 // Event triggers: each starts its workflow for the events its filter matches, at most once per event id.
-// The workflow id is derived from the trigger and the event id and the start carries the same pair as its
-// request id, so Temporal itself refuses a second run, whichever replica receives the event and however
-// often it is redelivered. No state of Flowgate's own is needed for that.
+// The workflow id is derived from the trigger and the event id, and may never be reused, so Temporal itself
+// refuses a second run, whichever replica receives the event and however often it is redelivered, for as
+// long as the namespace keeps the run (its retention period). No state of Flowgate's own is needed for that.
 import type { JsonValue } from "@bufbuild/protobuf";
 import { ErrorContext } from "../errors/index.js";
-import type { CallBound, StartedRun, WorkflowOperations } from "../operations/index.js";
+import { WorkflowAlreadyStartedError, type CallBound, type StartedRun, type StartOptions, type WorkflowOperations } from "../operations/index.js";
 import type { WorkflowRegistry } from "../registry/index.js";
 import { InvalidEventError, TriggerRegistrationError } from "./errors.js";
 import { parsePath, valueAt, type PublishedEvent } from "./event.js";
@@ -90,33 +90,47 @@ export class EventTriggers {
     return results.map((r) => (r as PromiseFulfilledResult<FiredTrigger>).value);
   }
 
+  /**
+   * Starts the trigger's run for the event, or finds it. The workflow id is the (trigger, event id) key and
+   * its reuse policy REJECT_DUPLICATE, so the id holds one run ever: of concurrent deliveries exactly one
+   * start succeeds (and reports `started`); every other one is refused as already started, open or closed,
+   * and answers with the run it finds there.
+   */
   private async fire(trigger: TriggerDefinition, event: PublishedEvent, bound: CallBound): Promise<FiredTrigger> {
-    const key = `${trigger.id}:${event.id}`;
-    const run = await this.operations.start(
-      {
-        workflowType: trigger.workflowType,
-        workflowId: key,
-        taskQueue: trigger.taskQueue ?? "",
-        input: inputOf(trigger, event),
-        requestId: key,
-        options: {
-          memo: {},
-          searchAttributes: {},
-          idConflictPolicy: undefined,
-          // The event's run, once closed, is never replaced by a redelivery.
-          idReusePolicy: "REJECT_DUPLICATE",
-          executionTimeoutMs: undefined,
-          runTimeoutMs: undefined,
-          taskTimeoutMs: undefined,
-          retry: undefined,
-          startDelayMs: undefined,
+    const workflowId = `${trigger.id}:${event.id}`;
+    const fired = { triggerId: trigger.id, workflowType: trigger.workflowType, workflowId };
+    try {
+      const run = await this.operations.start(
+        {
+          workflowType: trigger.workflowType,
+          workflowId,
+          taskQueue: trigger.taskQueue ?? "",
+          input: inputOf(trigger, event),
+          requestId: "",
+          options: { ...NO_OPTIONS, idReusePolicy: "REJECT_DUPLICATE" },
         },
-      },
-      bound,
-    );
-    return { ...run, triggerId: trigger.id, workflowType: trigger.workflowType };
+        bound,
+      );
+      return { ...fired, runId: run.runId, started: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
+      const existing = await this.operations.status({ workflowId, runId: "" }, bound);
+      return { ...fired, runId: existing.runId, started: false };
+    }
   }
 }
+
+const NO_OPTIONS: StartOptions = {
+  memo: {},
+  searchAttributes: {},
+  idConflictPolicy: undefined,
+  idReusePolicy: undefined,
+  executionTimeoutMs: undefined,
+  runTimeoutMs: undefined,
+  taskTimeoutMs: undefined,
+  retry: undefined,
+  startDelayMs: undefined,
+};
 
 /**
  * Throws TriggerRegistrationError listing every problem of the triggers, one per line: an id that is not one

@@ -54,8 +54,9 @@ export class TemporalEngine implements WorkflowEngine {
     const request = this.startRequest(spec);
     try {
       const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
-      // Servers older than 1.25 do not send `started`; they never report a deduplicated start either.
-      return { workflowId: spec.workflowId, runId: res.runId, started: res.started ?? true };
+      // `started` is false for a start Temporal deduplicated by its request id. Servers before 1.25 do not
+      // send it, and protobufjs reads the missing field as false: on them every start reads as deduplicated.
+      return { workflowId: spec.workflowId, runId: res.runId, started: res.started };
     } catch (err) {
       throw alreadyStarted(spec, err);
     }

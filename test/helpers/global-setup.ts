@@ -36,12 +36,22 @@ function build(): Promise<void> {
 export default async function setup(project: TestProject) {
   // Fixture workflows fail on purpose; the SDK logs each at warn. Errors are what a test run should show.
   const log = pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "error" });
-  const [cli, grpcurl, postgres] = await Promise.all([
+  const prepared = await Promise.allSettled([
     ensureTemporalCli({ override: process.env.TEMPORAL_CLI || undefined, toolsDir: TOOLS_DIR, log }),
     ensureGrpcurl(),
     startPostgres(),
     build(),
   ]);
+  const [cliResult, grpcurlResult, postgresResult] = prepared;
+  const postgres = postgresResult.status === "fulfilled" ? postgresResult.value : undefined;
+  const failed = prepared.find((r) => r.status === "rejected");
+  if (failed !== undefined || postgres === undefined) {
+    // Leave no PostgreSQL behind when another part of the setup failed.
+    await postgres?.stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const cli = (cliResult as PromiseFulfilledResult<string>).value;
+  const grpcurl = (grpcurlResult as PromiseFulfilledResult<string>).value;
   const devServer = await startDevServer({
     cli,
     port: await freePort(),
@@ -49,6 +59,9 @@ export default async function setup(project: TestProject) {
     dbFile: undefined,
     namespace: TEST_NAMESPACE,
     log,
+  }).catch(async (err: unknown) => {
+    await postgres.stop();
+    throw err;
   });
   let started;
   try {

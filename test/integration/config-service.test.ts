@@ -116,6 +116,12 @@ describe("REST and HTTP caching headers", () => {
     expect(await stale.json()).toEqual({ code: "aborted", message: `config "${configId}" is at version 1, not the expected 7: read it again and retry` });
   });
 
+  it("answers a NUL character in a config with 400, not 500", async () => {
+    const res = await fetch(`${server.baseUrl}/workflows/v1/config/${newId()}`, { method: "POST", body: JSON.stringify({ config: { a: "x\u0000y" } }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_argument", message: expect.stringMatching(/^the config database refused a value of the request: /) });
+  });
+
   it("refuses a config that is not a JSON object, naming the field", async () => {
     const res = await fetch(`${server.baseUrl}/workflows/v1/config/${newId()}`, { method: "POST", body: JSON.stringify({ config: [1, 2] }) });
     expect(res.status).toBe(400);

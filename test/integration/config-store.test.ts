@@ -106,6 +106,23 @@ describe.each(DATABASES)("on %s", (kind) => {
     expect(await failure(store.delete("doomed", undefined))).toBeInstanceOf(ConfigNotFoundError);
   });
 
+  it("never gives a version twice: a config created again after a delete continues from the deleted one", async () => {
+    await store.put("reborn", { gen: 1 }, { mode: "replace", expectedVersion: 0 });
+    await store.put("reborn", { gen: 1.1 }, { mode: "replace", expectedVersion: 1 });
+    expect(await store.delete("reborn", 2)).toBe(2);
+    expect((await store.list(100, "", "reborn")).configs).toEqual([]);
+    // An editor who read version 2 before the delete cannot write over the new document.
+    expect(await failure(store.put("reborn", { gen: "stale" }, { mode: "replace", expectedVersion: 2 }))).toBeInstanceOf(ConfigNotFoundError);
+    const again = await store.put("reborn", { gen: 2 }, { mode: "replace", expectedVersion: 0 });
+    expect(again).toMatchObject({ version: 3, config: { gen: 2 } });
+    expect(await failure(store.put("reborn", { gen: "stale" }, { mode: "replace", expectedVersion: 2 }))).toBeInstanceOf(ConfigVersionMismatchError);
+  });
+
+  it("refuses a value the database cannot hold as the client's mistake", async () => {
+    const err = await failure(store.put("nul", { text: "a\u0000b" }, { mode: "replace", expectedVersion: undefined }));
+    expect((err as { code?: string }).code).toMatch(/^22/);
+  });
+
   it("migrates once however often it is asked, and refuses a schema newer than it knows", async () => {
     expect(await Promise.all([migrate(db), migrate(db)])).toEqual([[], []]);
     const later = [...MIGRATIONS, { version: 99, name: "from the future", sql: "SELECT 1" }];

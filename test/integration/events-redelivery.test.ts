@@ -2,6 +2,9 @@
 // Flowgate processes sharing one Temporal (one of them behind a slow link, so deliveries keep arriving while
 // the first run is starting, running and closing), make exactly one run per (trigger, event id).
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { inject } from "vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, startFlowgate, stopAllFlowgates, type FlowgateProcess } from "../helpers/flowgate-process.js";
@@ -12,29 +15,33 @@ import { freePort } from "../helpers/tools.js";
 
 let link: SlowLink;
 let replicas: FlowgateProcess[];
+let dir: string;
 beforeAll(async () => {
   link = await startSlowLink(inject("temporalAddress"), 20);
-  const replica = async (address: string) =>
+  dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-redelivery-"));
+  const replica = async (address: string, name: string) =>
     startFlowgate(
       cleanEnv({
         FLOWGATE_TEMPORAL_ADDRESS: address,
         FLOWGATE_PORT: String(await freePort()),
+        FLOWGATE_DATA_DIR: path.join(dir, name),
         // The samples (and their trigger, sample-greet) without a worker of their own: the test worker runs them.
         FLOWGATE_SAMPLES: "true",
         FLOWGATE_START_WORKER: "false",
         FLOWGATE_TASK_QUEUE: TEST_TASK_QUEUE,
       }),
     );
-  replicas = await Promise.all([replica(inject("temporalAddress")), replica(link.address)]);
+  replicas = await Promise.all([replica(inject("temporalAddress"), "a"), replica(link.address, "b")]);
 }, 120_000);
 afterAll(async () => {
   await stopAllFlowgates();
   await link?.close();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 interface Published {
   readonly status: number;
-  readonly body: { fired?: Array<{ trigger_id: string; workflow_id: string; run_id: string }> };
+  readonly body: { fired?: Array<{ trigger_id: string; workflow_id: string; run_id: string; already_started: boolean }> };
 }
 
 async function publish(baseUrl: string, id: string): Promise<Published> {
@@ -63,6 +70,8 @@ describe("an event delivered 50 times at once, through two replicas", () => {
       expect(deliveries.every((d) => d.body.fired?.length === 1 && d.body.fired[0]!.workflow_id === `sample-greet:${id}`)).toBe(true);
       expect(await runIdsOf(`sample-greet:${id}`), `event ${id}: runs in Temporal`).toEqual([...runIds]);
       expect(runIds.size, `event ${id}: every delivery names the one run`).toBe(1);
+      const firsts = deliveries.filter((d) => d.body.fired?.[0]?.already_started === false);
+      expect(firsts.length, `event ${id}: deliveries that say they started it`).toBe(1);
     }
   }, 120_000);
 });

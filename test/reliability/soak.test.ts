@@ -90,8 +90,11 @@ describe("a one-minute soak", () => {
     expect(secondPeak, `RSS ${firstPeak.toFixed(0)} MB -> ${secondPeak.toFixed(0)} MB`).toBeLessThan(firstPeak * 1.3);
     // Descriptors: one per client connection, which the load's clients keep alive; they must not grow
     // while the load runs, and none is left beyond those once it stops.
+    // Growth is the later samples above the earlier ones; fewer later is fine (the embedded database's
+    // folder is made by a child process in the first seconds, whose pipes count until it exits).
     const fdsUnderLoad = samples.map((s) => s.fds);
-    expect(Math.max(...fdsUnderLoad) - Math.min(...fdsUnderLoad), "descriptor growth under load").toBeLessThanOrEqual(2);
+    const growth = Math.max(...fdsUnderLoad.slice(half)) - Math.min(...fdsUnderLoad.slice(0, half));
+    expect(growth, "descriptor growth under load").toBeLessThanOrEqual(2);
     expect(fdsAfter).toBeLessThanOrEqual(Math.max(...fdsUnderLoad));
   });
 });

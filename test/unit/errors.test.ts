@@ -78,6 +78,12 @@ describeTable("config store error table", CONFIGS_ERROR_TABLE, [
   ["ConfigMapNotFoundError", new ConfigMapNotFoundError("m", ["greet"]), Code.NotFound, /^config map "m" not found \(defined: greet\)$/],
   ["InvalidConfigRequestError", new InvalidConfigRequestError("page_token: not a page token"), Code.InvalidArgument, /^page_token: not a page token$/],
   [
+    "data exception",
+    Object.assign(new Error("unsupported Unicode escape sequence"), { code: "22P05" }),
+    Code.InvalidArgument,
+    /^the config database refused a value of the request: unsupported Unicode escape sequence$/,
+  ],
+  [
     "database unavailable",
     Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
     Code.Unavailable,

@@ -26,6 +26,13 @@ describe("mergePatch (RFC 7396)", () => {
     expect(mergePatch(target, patch)).toEqual(expected);
   });
 
+  it("keeps a \"__proto__\" key as data", () => {
+    const patched = mergePatch({}, JSON.parse('{"__proto__": {"polluted": true}}') as JsonValue) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(patched)).toBe(Object.prototype);
+    expect(Object.keys(patched)).toEqual(["__proto__"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("leaves the target untouched", () => {
     const target = { a: { b: 1 } };
     mergePatch(target, { a: { b: 2, c: 3 } });
