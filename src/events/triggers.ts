@@ -4,7 +4,7 @@
 // long as the namespace keeps the run (its retention period). No state of Flowgate's own is needed for that.
 import type { JsonValue } from "@bufbuild/protobuf";
 import { ErrorContext } from "../errors/index.js";
-import { WorkflowAlreadyStartedError, type CallBound, type StartedRun, type StartOptions, type WorkflowOperations } from "../operations/index.js";
+import { WorkflowAlreadyStartedError, type CallBound, type RunRef, type StartOptions, type WorkflowOperations } from "../operations/index.js";
 import type { WorkflowRegistry } from "../registry/index.js";
 import { InvalidEventError, TriggerRegistrationError } from "./errors.js";
 import { parsePath, valueAt, type PublishedEvent } from "./event.js";
@@ -30,7 +30,9 @@ export interface TriggerDefinition {
 }
 
 /** A matching trigger's start: the run it made, or found made by an earlier delivery of the same event. */
-export interface FiredTrigger extends StartedRun {
+export interface FiredTrigger extends RunRef {
+  /** true for the one delivery whose start made the run; false for every delivery that found it made. */
+  readonly started: boolean;
   readonly triggerId: string;
   readonly workflowType: string;
 }

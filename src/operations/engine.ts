@@ -33,11 +33,6 @@ export interface RunRef {
   readonly runId: string;
 }
 
-/** The run a start made, or found: `started` is false when an earlier start with its request id made it. */
-export interface StartedRun extends RunRef {
-  readonly started: boolean;
-}
-
 /** Everything the engine needs to start one run; the operations decide every field. */
 export interface StartSpec {
   readonly workflowType: string;
@@ -199,8 +194,7 @@ export interface RunOutcome {
  */
 export interface WorkflowEngine {
   /** Starts a run; throws WorkflowAlreadyStartedError when the id holds a run the policy does not let it replace. */
-  /** `started` is false when Temporal found the run this start's request id already made. */
-  start(spec: StartSpec, bound: CallBound): Promise<StartedRun>;
+  start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }>;
   /** Describes a run (the latest when `runId` is empty); throws the engine's not-found error when there is none. */
   describe(ref: RunRef, bound: CallBound): Promise<RunDescription>;
   /** The latest run of a workflow id, or undefined when the id has never been used. */

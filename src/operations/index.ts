@@ -15,7 +15,6 @@ export type {
   RunDescription,
   RunOutcome,
   RunRef,
-  StartedRun,
   RunSummary,
   StartSpec,
   WatchEvent,

@@ -13,7 +13,6 @@ import {
   type RunDescription,
   type RunOutcome,
   type RunRef,
-  type StartedRun,
   type RunSummary,
   type StartSpec,
   type WatchEvent,
@@ -170,12 +169,12 @@ export class WorkflowOperations {
    *   run among the earlier ones (kept in the run's memo; looked up in Temporal's visibility store, which
    *   lags writes by up to a second on a cluster with Elasticsearch) instead of starting a third.
    */
-  async start(req: StartRequest, bound: CallBound): Promise<StartedRun> {
+  async start(req: StartRequest, bound: CallBound): Promise<RunRef> {
     const spec = this.prepareStart(req);
     const { workflowId } = spec;
     if (req.requestId !== "") {
       const earlier = await this.runStartedFor(workflowId, req.requestId, bound);
-      if (earlier !== undefined) return { ...earlier, started: false };
+      if (earlier !== undefined) return earlier;
     }
     try {
       return await this.engine.start(spec, bound);

@@ -27,7 +27,6 @@ import {
   type RunDescription,
   type RunOutcome,
   type RunRef,
-  type StartedRun,
   type RunSummary,
   type StartSpec,
   type WatchEvent,
@@ -50,13 +49,11 @@ export class TemporalEngine implements WorkflowEngine {
    * keys a start on it, so retries of one request make one run however they race. (The SDK sets a fresh
    * one per call and has no public option for it.) It also skips the handle the SDK would build.
    */
-  async start(spec: StartSpec, bound: CallBound): Promise<StartedRun> {
+  async start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }> {
     const request = this.startRequest(spec);
     try {
       const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
-      // `started` is false for a start Temporal deduplicated by its request id. Servers before 1.25 do not
-      // send it, and protobufjs reads the missing field as false: on them every start reads as deduplicated.
-      return { workflowId: spec.workflowId, runId: res.runId, started: res.started };
+      return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
       throw alreadyStarted(spec, err);
     }
