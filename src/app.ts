@@ -8,13 +8,14 @@ import type { Config } from "./config.js";
 import { compatRoutes } from "./compat/index.js";
 import { CONFIGS_ERROR_TABLE, ConfigMaps, ConfigStore } from "./configs/index.js";
 import type { Database } from "./database/index.js";
+import { FILES_ERROR_TABLE, type FileStore } from "./files/index.js";
 import { HANDLER_ERROR_TABLE, HandlerHooks, type AppHandler } from "./handler/index.js";
 import { checkTriggers, EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
 import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
 import { cachedProbe, createServer, type Readiness } from "./server/index.js";
-import { createServices } from "./services/index.js";
+import { createServices, uploadRoute } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export interface AppOptions {
   readonly database: Database;
   /** The config maps (forms) GetConfigMap serves, by id; none by default. */
   readonly configMaps?: Readonly<Record<string, JsonObject>> | undefined;
+  /** Where UploadFile stores files, and its size limit (which also bounds the multipart route). */
+  readonly files: { readonly store: FileStore; readonly maxBytes: number };
   /** The application's hooks TestAuth, FetchMetadata and PreflightCheck call; without one they are Unimplemented. */
   readonly handler?: AppHandler | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
@@ -77,12 +80,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     EVENTS_ERROR_TABLE,
     CONFIGS_ERROR_TABLE,
     HANDLER_ERROR_TABLE,
+    FILES_ERROR_TABLE,
     REGISTRY_ERROR_TABLE,
     TEMPORAL_ERROR_TABLE,
   ];
   const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
   const app = await createServer({
-    services: createServices({ workflows, triggers, configs, configMaps, hooks }),
+    services: createServices({ workflows, triggers, configs, configMaps, hooks, files: options.files.store }),
     errorTables,
     readiness,
     logger: options.logger,
@@ -90,6 +94,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     tls: options.tls,
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
+  await app.register(uploadRoute, { files: options.files.store, maxBytes: options.files.maxBytes });
   await app.register(compatRoutes, { workflows, readiness, resultWaitMs: config.runTimeoutMs });
   return app;
 }

@@ -55,6 +55,10 @@ export interface Config {
   readonly temporalCli: string | undefined;
   /** The application's handler module (FLOWGATE_HANDLER); undefined: none. */
   readonly handlerModule: string | undefined;
+  /** Largest uploaded file, in bytes. */
+  readonly uploadMaxBytes: number;
+  /** Media types UploadFile accepts ("text/csv", "image/*"); empty: any. */
+  readonly uploadTypes: readonly string[];
   /** PostgreSQL for configs; undefined: the embedded PGlite under dataDir. */
   readonly databaseUrl: string | undefined;
   /** Settings that are valid but probably not what was meant; logged at start-up. */
@@ -97,7 +101,7 @@ export const SETTINGS: readonly Setting[] = [
     variable: "FLOWGATE_DATA_DIR",
     key: "dataDir",
     defaultText: "`.flowgate`",
-    description: "embedded Temporal database (`temporal.sqlite`), cached tools, the embedded worker's generated files",
+    description: "embedded Temporal database (`temporal.sqlite`), configs (`pglite/`), uploaded files (`files/`), cached tools, the embedded worker's generated files",
     parse: (v, ctx) => path.resolve(ctx.cwd, v ?? ".flowgate"),
   },
   {
@@ -164,6 +168,25 @@ export const SETTINGS: readonly Setting[] = [
     description:
       "your handler module (`.ts` or `.js`) exporting `testAuth`, `fetchMetadata` and/or `preflightCheck`, which `POST /workflows/v1/auth`, `/metadata` and `/check` call",
     parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_UPLOAD_MAX_BYTES",
+    key: "uploadMaxBytes",
+    defaultText: "`268435456` (256 MiB)",
+    description: "largest file UploadFile (`POST /workflows/v1/file`) stores; larger ones are refused (413 on REST) and nothing is kept",
+    parse: (v) => parseInteger("FLOWGATE_UPLOAD_MAX_BYTES", v, 256 * 1024 * 1024, 1),
+  },
+  {
+    variable: "FLOWGATE_UPLOAD_TYPES",
+    key: "uploadTypes",
+    defaultText: "unset: any",
+    description: "media types UploadFile accepts, comma-separated (`text/csv,application/json,image/*`); others are invalid_argument",
+    parse: (v) => {
+      const types = (v ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "");
+      const bad = types.find((t) => !/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/.test(t));
+      if (bad !== undefined) throw new ConfigError(`FLOWGATE_UPLOAD_TYPES: "${bad}" is not a media type (type/subtype, or type/*)`);
+      return types;
+    },
   },
   {
     variable: "FLOWGATE_DATABASE_URL",

@@ -8,6 +8,7 @@ import { openDatabase } from "./database/index.js";
 import { assertPortFree, ensureTemporalCli, PortTakenError, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import { createLogger } from "./observability/index.js";
 import { TriggerRegistrationError } from "./events/index.js";
+import { LocalFileStore } from "./files/index.js";
 import { HandlerHooks, HandlerModuleError, loadHandlerModule } from "./handler/index.js";
 import { RegistrationError } from "./registry/index.js";
 import { checkTemporal, createTemporalClient, waitForTemporal, type TemporalTarget } from "./temporal/index.js";
@@ -115,6 +116,10 @@ async function main(): Promise<void> {
       database,
       configMaps,
       handler,
+      files: {
+        store: new LocalFileStore(path.join(config.dataDir, "files"), { maxBytes: config.uploadMaxBytes, types: config.uploadTypes }),
+        maxBytes: config.uploadMaxBytes,
+      },
       workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
       tls,
     });

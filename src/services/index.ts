@@ -5,6 +5,7 @@ import { EventsService } from "../../gen/flowgate/events/v1/events_service_pb.js
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import type { ConfigMaps, ConfigStore } from "../configs/index.js";
 import type { EventTriggers } from "../events/index.js";
+import type { FileStore } from "../files/index.js";
 import type { HandlerHooks } from "../handler/index.js";
 import type { WorkflowOperations } from "../operations/index.js";
 import { serve, type ServedService } from "../server/index.js";
@@ -12,18 +13,21 @@ import { createConfigService } from "./config-service.js";
 import { createEventsService } from "./events-service.js";
 import { createWorkflowService } from "./workflow-service.js";
 
+export { uploadRoute } from "./upload-route.js";
+
 export interface ServiceDeps {
   readonly workflows: WorkflowOperations;
   readonly triggers: EventTriggers;
   readonly configs: ConfigStore;
   readonly configMaps: ConfigMaps;
   readonly hooks: HandlerHooks;
+  readonly files: FileStore;
 }
 
 /** The application services, in the order `grpcurl list` shows them. */
 export function createServices(deps: ServiceDeps): ServedService[] {
   return [
-    serve(WorkflowService, createWorkflowService(deps.workflows, deps.hooks)),
+    serve(WorkflowService, createWorkflowService(deps.workflows, deps.hooks, deps.files)),
     serve(EventsService, createEventsService(deps.triggers)),
     serve(ConfigService, createConfigService(deps.configs, deps.configMaps)),
   ];

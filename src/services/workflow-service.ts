@@ -11,7 +11,7 @@ import {
   type Timestamp,
   type Value,
 } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   WorkflowArgs,
   WorkflowEventType,
@@ -55,10 +55,11 @@ import {
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 import { passThrough } from "../server/iterables.js";
+import type { FileStore } from "../files/index.js";
 import type { HandlerHooks, HookName } from "../handler/index.js";
 import { checkedObject, jsonToValue, optionalJson, valueToJson } from "./json.js";
 
-export function createWorkflowService(operations: WorkflowOperations, hooks: HandlerHooks): ServiceImpl<typeof WorkflowService> {
+export function createWorkflowService(operations: WorkflowOperations, hooks: HandlerHooks, files: FileStore): ServiceImpl<typeof WorkflowService> {
   /** Calls one of the application's handler hooks with the request's payload. */
   const callHook = async (hook: HookName, payload: JsonObject | undefined, ctx: HandlerContext) => {
     const answer = await hooks.call(hook, { payload: checkedObject(payload ?? {}, "payload"), signal: ctx.signal });
@@ -68,6 +69,31 @@ export function createWorkflowService(operations: WorkflowOperations, hooks: Han
     testAuth: (req, ctx) => callHook("testAuth", req.payload, ctx),
     fetchMetadata: (req, ctx) => callHook("fetchMetadata", req.payload, ctx),
     preflightCheck: (req, ctx) => callHook("preflightCheck", req.payload, ctx),
+
+    async uploadFile(requests, ctx) {
+      const messages = requests[Symbol.asyncIterator]();
+      const first = await messages.next();
+      if (first.done === true || first.value.part.case !== "info") {
+        throw new ConnectError("info: the first message of an upload must carry the file's info (filename, content_type)", Code.InvalidArgument);
+      }
+      const info = first.value.part.value;
+      const chunks = async function* () {
+        for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
+          if (next.value.part.case !== "chunk") throw new ConnectError("chunk: every message after the first must carry a chunk of the file", Code.InvalidArgument);
+          yield next.value.part.value;
+        }
+      };
+      try {
+        const stored = await files.put({ filename: info.filename, contentType: info.contentType }, chunks(), ctx.signal);
+        return { ...stored, size: BigInt(stored.size) };
+      } catch (err) {
+        // Refused before the end (too large, a bad message): read on and drop what the client still sends,
+        // for a bounded time, so the stream ends normally and the client reads the refusal. A stream left
+        // unread stays half open, the client blocked on flow control, and holds up the server's close.
+        await drain(messages, 5000);
+        throw err;
+      }
+    },
 
     async startWorkflow(req, ctx) {
       const { workflowId, runId } = await operations.start(startRequest(req), boundOf(ctx));
@@ -429,3 +455,18 @@ const STATUS_TO_PROTO: Readonly<Record<WorkflowStatusName, WorkflowStatus>> = {
   TIMED_OUT: WorkflowStatus.TIMED_OUT,
   PAUSED: WorkflowStatus.PAUSED,
 };
+
+/** Reads and drops the rest of a client stream, for at most `ms`. */
+async function drain(messages: AsyncIterator<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  const readAll = (async () => {
+    try {
+      while ((await messages.next()).done !== true);
+    } catch {
+      // The stream failed or was cut: nothing more to drop.
+    }
+  })();
+  await Promise.race([readAll, timeUp]);
+  clearTimeout(timer);
+}

@@ -59,7 +59,8 @@ import {
 export type ProtocolName = "grpc" | "grpc-web" | "connect-json" | "connect-binary" | "rest";
 export const PROTOCOLS: readonly ProtocolName[] = ["grpc", "grpc-web", "connect-json", "connect-binary", "rest"];
 
-type WorkflowClient = Omit<Client<typeof WorkflowService>, "watchWorkflow">;
+/** Every RPC a REST path serves: not the streams (watchWorkflow has its own REST form, uploadFile is multipart). */
+type WorkflowClient = Omit<Client<typeof WorkflowService>, "watchWorkflow" | "uploadFile">;
 
 /** A generated client on one of the four protocols Connect speaks (every RPC, streams included). */
 export function connectClient(protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Client<typeof WorkflowService> {

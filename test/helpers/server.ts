@@ -1,13 +1,20 @@
 // A real Flowgate app on 127.0.0.1 and a free port, against the run's Temporal dev server (or another).
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
 import { openDatabase, type Database } from "../../src/database/index.js";
+import { LocalFileStore, type FileLimits } from "../../src/files/index.js";
 import { WorkflowRegistry, type RegistryOptions, type WorkflowTypeDefinition } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
 
 export interface TestServer {
+  /** Where the server's file store writes. */
+  readonly filesDir: string;
   /** http://127.0.0.1:PORT */
   readonly baseUrl: string;
   /** 127.0.0.1:PORT, for grpcurl */
@@ -28,12 +35,22 @@ export interface TestServerOptions {
   readonly handler?: AppOptions["handler"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
   readonly database?: Database;
+  /** Upload limits of the server's own file store (a temporary folder, removed with the server). */
+  readonly uploads?: Partial<FileLimits>;
+}
+
+/** A file store in a new temporary folder: what UploadFile writes to in tests. */
+export function testFiles(limits: Partial<FileLimits> = {}): { store: LocalFileStore; maxBytes: number; dir: string } {
+  const dir = path.join(os.tmpdir(), `flowgate-files-${randomUUID()}`);
+  const full: FileLimits = { maxBytes: 8 * 1024 * 1024, types: [], ...limits };
+  return { store: new LocalFileStore(dir, full), maxBytes: full.maxBytes, dir };
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const temporal = createTemporalClient({ address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE });
   const ownDatabase = options.database === undefined ? await openDatabase({}) : undefined;
   const database = options.database ?? ownDatabase!;
+  const files = testFiles(options.uploads);
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
@@ -44,16 +61,19 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     configMaps: options.configMaps,
     handler: options.handler,
     database,
+    files,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   return {
+    filesDir: files.dir,
     baseUrl: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
     async close() {
       await app.close();
       await temporal.close();
       await ownDatabase?.close();
+      await rm(files.dir, { recursive: true, force: true });
     },
   };
 }

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { describe, expect, inject, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { openDatabase } from "../../src/database/index.js";
+import { testFiles } from "../helpers/server.js";
 import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
@@ -21,6 +22,7 @@ describe("app.close()", () => {
       temporal,
       registry: new WorkflowRegistry([]),
       database,
+      files: testFiles(),
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

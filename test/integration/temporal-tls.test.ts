@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WorkflowStatus } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import { openDatabase } from "../../src/database/index.js";
+import { testFiles } from "../helpers/server.js";
 import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
@@ -52,6 +53,7 @@ async function greetThrough(target: TemporalTarget): Promise<unknown> {
     temporal,
     registry: new WorkflowRegistry(SAMPLE_WORKFLOW_TYPES),
     database,
+    files: testFiles(),
   });
   try {
     await app.listen({ host: "127.0.0.1", port: 0 });

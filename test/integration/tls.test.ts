@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { openDatabase } from "../../src/database/index.js";
+import { testFiles } from "../helpers/server.js";
 import { createApp } from "../../src/app.js";
 import { WorkflowRegistry } from "../../src/registry/index.js";
 import { createTemporalClient } from "../../src/temporal/index.js";
@@ -39,6 +40,7 @@ beforeAll(async () => {
     registry: new WorkflowRegistry([]),
     tls: { cert, key: await readFile(keyFile) },
     database,
+    files: testFiles(),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   port = (app.server.address() as { port: number }).port;

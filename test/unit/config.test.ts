@@ -149,6 +149,8 @@ describe("loadConfig", () => {
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "5m", FLOWGATE_START_WORKER: "false" }, dir)).toMatchObject({ runTimeoutMs: 300_000, startWorker: false, samples: false });
     expect(loadConfig({ FLOWGATE_RUN_TIMEOUT: "1500ms", FLOWGATE_ALLOW_UNREGISTERED: "yes" }, dir)).toMatchObject({ runTimeoutMs: 1500, allowUnregistered: true });
     expect(loadConfig({}, dir).databaseUrl).toBeUndefined();
+    expect(loadConfig({}, dir)).toMatchObject({ uploadMaxBytes: 256 * 1024 * 1024, uploadTypes: [] });
+    expect(loadConfig({ FLOWGATE_UPLOAD_TYPES: " Text/CSV ,image/*" }, dir).uploadTypes).toEqual(["text/csv", "image/*"]);
     expect(loadConfig({ FLOWGATE_DATABASE_URL: "postgresql://u:p@db:5432/flowgate" }, dir).databaseUrl).toBe("postgresql://u:p@db:5432/flowgate");
   });
 
@@ -161,6 +163,8 @@ describe("loadConfig", () => {
     [{ FLOWGATE_SAMPLES: "maybe" }, /FLOWGATE_SAMPLES must be true or false/],
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
     [{ FLOWGATE_DATABASE_URL: "db.internal:5432" }, /^FLOWGATE_DATABASE_URL: "db.internal:" is not postgres: or postgresql:$/],
+    [{ FLOWGATE_UPLOAD_TYPES: "text/csv, csv" }, /^FLOWGATE_UPLOAD_TYPES: "csv" is not a media type \(type\/subtype, or type\/\*\)$/],
+    [{ FLOWGATE_UPLOAD_MAX_BYTES: "lots" }, /FLOWGATE_UPLOAD_MAX_BYTES must be a whole number/],
     [{ FLOWGATE_DATABASE_URL: "not a url" }, /^FLOWGATE_DATABASE_URL: not a URL \(expected postgres:\/\/user:password@host:5432\/database\)$/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
     [{ TEMPORAL_ADDRESS: "temporal" }, /^TEMPORAL_ADDRESS must be host:port/],

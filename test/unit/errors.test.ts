@@ -14,6 +14,7 @@ import {
   InvalidConfigRequestError,
 } from "../../src/configs/index.js";
 import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
+import { FILES_ERROR_TABLE, FileTooLargeError, InvalidUploadError } from "../../src/files/index.js";
 import { HANDLER_ERROR_TABLE, HandlerError, HandlerFailedError, MissingHookError } from "../../src/handler/index.js";
 import {
   InvalidRequestError,
@@ -95,6 +96,11 @@ describeTable("handler hooks error table", HANDLER_ERROR_TABLE, [
   ["HandlerError", new HandlerError("permission_denied", "no access to schema sales"), Code.PermissionDenied, /^no access to schema sales$/],
   ["HandlerFailedError", new HandlerFailedError("testAuth", new Error("boom")), Code.Unknown, /^handler testAuth failed: boom$/],
   ["MissingHookError", new MissingHookError("fetchMetadata", true), Code.Unimplemented, /^the application's handler has no fetchMetadata$/],
+]);
+
+describeTable("file store error table", FILES_ERROR_TABLE, [
+  ["FileTooLargeError", new FileTooLargeError(1024), Code.ResourceExhausted, /^the file is larger than this server accepts \(1024 bytes\); nothing was stored$/],
+  ["InvalidUploadError", new InvalidUploadError("file: is empty"), Code.InvalidArgument, /^file: is empty$/],
 ]);
 
 describe("an error with context", () => {

@@ -1,0 +1,4 @@
+// Uploaded files: streamed to a store (the data folder by default), with size and type limits.
+export { FILES_ERROR_TABLE, FileTooLargeError, InvalidUploadError } from "./errors.js";
+export { checkUpload, LocalFileStore } from "./store.js";
+export type { FileLimits, FileStore, StoredFile, UploadInfo } from "./store.js";

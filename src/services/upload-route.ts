@@ -1,0 +1,40 @@
+// UploadFile over REST: POST /workflows/v1/file as multipart/form-data, the form field "file" (the seed's
+// path, for browsers and curl). A client-streaming RPC has no REST form the transcoder can derive, so this
+// route feeds the same file store the RPC does, streaming the part through without holding it.
+import type { JsonObject } from "@bufbuild/protobuf";
+import multipart from "@fastify/multipart";
+import type { FastifyInstance } from "fastify";
+import { FileTooLargeError, InvalidUploadError, type FileStore } from "../files/index.js";
+
+export interface UploadRouteOptions {
+  readonly files: FileStore;
+  readonly maxBytes: number;
+}
+
+/** A Fastify plugin: register it in its own scope, since it sets that scope's body parsing. */
+export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOptions): Promise<void> {
+  // One file, a few small fields; busboy's own size limit is one past ours, so the store's count decides.
+  await scope.register(multipart, { limits: { files: 1, fields: 10, fieldSize: 64 * 1024, fileSize: options.maxBytes + 1 } });
+
+  scope.post("/workflows/v1/file", async (req, reply) => {
+    if (!req.isMultipart()) throw new InvalidUploadError('request body: must be multipart/form-data with the file in the field "file"');
+    const part = await req.file();
+    if (part === undefined) throw new InvalidUploadError('file: the form has no file (send it in the field "file")');
+    if (part.fieldname !== "file") throw new InvalidUploadError(`file: the form's file is in the field "${part.fieldname}", not "file"`);
+    // The client going away aborts the store's write, which then keeps nothing.
+    const gone = new AbortController();
+    const onClose = () => req.raw.complete || gone.abort(new InvalidUploadError("file: the upload was cut off before its end; nothing was stored"));
+    req.raw.once("close", onClose);
+    try {
+      const stored = await options.files.put({ filename: part.filename, contentType: part.mimetype }, part.file, gone.signal);
+      const body: JsonObject = { key: stored.key, size: String(stored.size), sha256: stored.sha256, filename: stored.filename, content_type: stored.contentType };
+      return await reply.code(200).send(body);
+    } catch (err) {
+      // A body over the limit is 413 on REST, as any other too-large body is (DESIGN.md's error table).
+      if (err instanceof FileTooLargeError) return reply.code(413).type("application/json").send({ code: "resource_exhausted", message: err.message });
+      throw err;
+    } finally {
+      req.raw.off("close", onClose);
+    }
+  });
+}
