@@ -40,7 +40,8 @@ export interface FileLimits {
 export interface FileStore {
   /**
    * Stores `bytes` under a new key. Throws FileTooLargeError past the limit, InvalidUploadError for a type
-   * not accepted or an empty file, and the abort reason when `signal` aborts; in each case nothing is kept.
+   * not accepted or an empty file, and the abort reason when `signal` aborts before it returns, even once
+   * every byte has arrived; in each case nothing is kept.
    */
   put(info: UploadInfo, bytes: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<StoredFile>;
 }
@@ -90,6 +91,12 @@ export class LocalFileStore implements FileStore {
       if (size === 0) throw new InvalidUploadError("file: is empty");
       await mkdir(path.dirname(final), { recursive: true });
       await rename(partial, final);
+      // A client that cancels can end its stream first: Node's HTTP/2 client sends END_STREAM, then the
+      // reset. The reset is seen by the time the bytes are on disk, so an abort now still keeps nothing.
+      if (signal.aborted) {
+        await rm(path.dirname(final), { recursive: true, force: true });
+        throw signal.reason;
+      }
     } catch (err) {
       await rm(partial, { force: true });
       // The pipeline reports an abort as its own AbortError; the signal's reason says why (client gone,
