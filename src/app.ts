@@ -12,7 +12,7 @@ import { FILES_ERROR_TABLE, type FileStore } from "./files/index.js";
 import { HANDLER_ERROR_TABLE, HandlerHooks, type AppHandler } from "./handler/index.js";
 import { checkTriggers, EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinition } from "./events/index.js";
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
-import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry } from "./registry/index.js";
+import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry, type WorkflowTypeDefinition } from "./registry/index.js";
 import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
 import { cachedProbe, createServer, type Readiness } from "./server/index.js";
 import { createServices, uploadRoute } from "./services/index.js";
@@ -47,20 +47,31 @@ export interface Declared {
   readonly configMaps: Readonly<Record<string, JsonObject>>;
 }
 
+/** What an application declares in code (the library's options), beside the file's. */
+export interface CodeDeclarations {
+  readonly workflowTypes?: readonly WorkflowTypeDefinition[];
+  readonly triggers?: readonly TriggerDefinition[];
+  readonly configMaps?: Readonly<Record<string, JsonObject>>;
+}
+
 /**
- * The samples' declarations (when on), then the workflow-types file's. Throws RegistrationError naming the
- * file, line and problem when the file cannot be used, and TriggerRegistrationError for a trigger whose
- * workflow type or paths are wrong, before anything starts.
+ * The samples' declarations (when on), then the workflow-types file's, then the code's. Throws
+ * RegistrationError naming the file, line and problem when the file cannot be used (or a name is declared
+ * twice), and TriggerRegistrationError for a trigger whose workflow type or paths are wrong, before anything
+ * starts.
  */
-export async function loadDeclarations(config: Pick<Config, "samples" | "workflowsFile" | "allowUnregistered">): Promise<Declared> {
+export async function loadDeclarations(
+  config: Pick<Config, "samples" | "workflowsFile" | "allowUnregistered">,
+  code: CodeDeclarations = {},
+): Promise<Declared> {
   const file = config.workflowsFile === undefined ? undefined : await loadWorkflowsFile(config.workflowsFile);
-  const registry = new WorkflowRegistry([...(config.samples ? SAMPLE_WORKFLOW_TYPES : []), ...(file?.workflows ?? [])], {
+  const registry = new WorkflowRegistry([...(config.samples ? SAMPLE_WORKFLOW_TYPES : []), ...(file?.workflows ?? []), ...(code.workflowTypes ?? [])], {
     allowUnregistered: config.allowUnregistered,
   });
   // The file's conditions were checked for shape; EventTriggers checks their paths and tests.
-  const triggers = [...(config.samples ? SAMPLE_TRIGGERS : []), ...((file?.triggers ?? []) as TriggerDefinition[])];
+  const triggers = [...(config.samples ? SAMPLE_TRIGGERS : []), ...((file?.triggers ?? []) as TriggerDefinition[]), ...(code.triggers ?? [])];
   checkTriggers(triggers, registry);
-  const configMaps = { ...(config.samples ? SAMPLE_CONFIG_MAPS : {}), ...file?.configMaps };
+  const configMaps = { ...(config.samples ? SAMPLE_CONFIG_MAPS : {}), ...file?.configMaps, ...code.configMaps };
   return { registry, triggers, configMaps };
 }
 

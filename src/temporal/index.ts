@@ -2,4 +2,5 @@
 export { checkTemporal, createTemporalClient, waitForTemporal } from "./connection.js";
 export type { TemporalCheck, TemporalClient, TemporalTarget } from "./connection.js";
 export { TemporalEngine } from "./engine.js";
+export { installRuntime } from "./native.js";
 export { TEMPORAL_ERROR_TABLE } from "./errors.js";

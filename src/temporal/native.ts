@@ -78,7 +78,7 @@ export class NativeLink {
  * SDK's default would shut the runtime down on the first signal, under calls still draining). In a
  * process that already has one (a test running a worker beside the API), that one is used.
  */
-function installRuntime(log: Logger | undefined): void {
+export function installRuntime(log: Logger | undefined): void {
   try {
     Runtime.install({
       shutdownSignals: [],

@@ -3,14 +3,11 @@
 // FLOWGATE_WORKER_ACTIVITIES), on the same Temporal connection settings as the API. It stops cleanly on
 // SIGINT / SIGTERM (the Temporal runtime handles those signals and lets running tasks finish).
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../observability/index.js";
-import { SAMPLE_ACTIVITIES } from "../samples/index.js";
+import { loadActivities, withSampleActivities } from "./activities.js";
 import { workflowsEntry } from "./entry.js";
 import { createWorker, installWorkerLogging } from "./worker.js";
-
-type Activity = (...args: never[]) => unknown;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -45,30 +42,6 @@ async function main(): Promise<void> {
     await close();
     log.info("worker stopped");
   }
-}
-
-/** The activities module's exported functions. */
-async function loadActivities(file: string): Promise<Record<string, Activity>> {
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const activities = Object.fromEntries(Object.entries(module).filter((e): e is [string, Activity] => typeof e[1] === "function"));
-  if (Object.keys(activities).length === 0) throw new ConfigError(`FLOWGATE_WORKER_ACTIVITIES: "${file}" exports no functions`);
-  return activities;
-}
-
-/**
- * The samples' activities beside the user's, when the samples run. A user activity named like a sample's is
- * refused rather than either one silently winning: the sample workflows would call the user's function with
- * arguments it does not expect, or the user's workflows would get the sample's.
- */
-function withSampleActivities(samples: boolean, user: Record<string, Activity> | undefined): Record<string, Activity> | undefined {
-  if (!samples) return user;
-  const clash = Object.keys(user ?? {}).filter((name) => Object.hasOwn(SAMPLE_ACTIVITIES, name));
-  if (clash.length > 0) {
-    throw new ConfigError(
-      `FLOWGATE_WORKER_ACTIVITIES: the samples have activities named ${clash.map((n) => `"${n}"`).join(", ")} too: rename yours, or set FLOWGATE_SAMPLES=false`,
-    );
-  }
-  return { ...SAMPLE_ACTIVITIES, ...user };
 }
 
 main().catch((err: unknown) => {
