@@ -1,4 +1,8 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// The examples import Flowgate by its package name, as an application does; tests run them on the source.
+const flowgateAlias = [{ find: /^flowgate$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }];
 
 export default defineConfig({
   test: {
@@ -10,6 +14,7 @@ export default defineConfig({
         },
       },
       {
+        resolve: { alias: flowgateAlias },
         test: {
           name: "integration",
           // e2e runs src/main.ts as `npm start` does; it reuses the Temporal CLI this setup installs.

@@ -36,8 +36,11 @@ export async function stopAllFlowgates(): Promise<void> {
 }
 
 /** Starts Flowgate and resolves once it logs that it serves; rejects with its output when it exits first. */
-export async function startFlowgate(env: NodeJS.ProcessEnv, options: { cwd?: string; timeoutMs?: number } = {}): Promise<FlowgateProcess> {
-  const { process: child, output, exited } = spawnFlowgate(env, options.cwd);
+export async function startFlowgate(
+  env: NodeJS.ProcessEnv,
+  options: { cwd?: string; timeoutMs?: number; /** Node's arguments; compiled main.js by default. */ args?: readonly string[] } = {},
+): Promise<FlowgateProcess> {
+  const { process: child, output, exited } = spawnFlowgate(env, options.cwd, options.args);
   const flowgate = {
     process: child,
     output,
@@ -78,8 +81,8 @@ export async function runFlowgateToExit(env: NodeJS.ProcessEnv, cwd?: string): P
   return { code, output: output.join("\n") };
 }
 
-function spawnFlowgate(env: NodeJS.ProcessEnv, cwd = REPO_ROOT) {
-  const child = spawn(process.execPath, [MAIN], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+function spawnFlowgate(env: NodeJS.ProcessEnv, cwd = REPO_ROOT, args: readonly string[] = [MAIN]) {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   let pending = 2;
   const exited = new Promise<number | null>((resolve) => {
