@@ -5,6 +5,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
+import { CALLBACKS_ERROR_TABLE, CallbackAllowlist, CompletionCallbacks, type CallbackSettings } from "./callbacks/index.js";
 import { compatRoutes } from "./compat/index.js";
 import { CONFIGS_ERROR_TABLE, ConfigMaps, ConfigStore } from "./configs/index.js";
 import type { Database } from "./database/index.js";
@@ -32,6 +33,8 @@ export interface AppOptions {
   readonly configMaps?: Readonly<Record<string, JsonObject>> | undefined;
   /** Where UploadFile stores files, and its size limit (which also bounds the multipart route). */
   readonly files: { readonly store: FileStore; readonly maxBytes: number };
+  /** Completion callbacks: the origins a start may name and how deliveries retry; absent: callbacks off. */
+  readonly callbacks?: CallbackSettings | undefined;
   /** The application's hooks TestAuth, FetchMetadata and PreflightCheck call; without one they are Unimplemented. */
   readonly handler?: AppHandler | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
@@ -86,18 +89,20 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const configs = new ConfigStore(options.database);
   const configMaps = new ConfigMaps(options.configMaps ?? {});
   const hooks = new HandlerHooks(options.handler);
+  const callbacks = new CompletionCallbacks(engine, options.callbacks ?? { allowlist: new CallbackAllowlist([]), taskQueue: "", attempts: 0 });
   const errorTables = [
     OPERATIONS_ERROR_TABLE,
     EVENTS_ERROR_TABLE,
     CONFIGS_ERROR_TABLE,
     HANDLER_ERROR_TABLE,
     FILES_ERROR_TABLE,
+    CALLBACKS_ERROR_TABLE,
     REGISTRY_ERROR_TABLE,
     TEMPORAL_ERROR_TABLE,
   ];
   const readiness = cachedProbe(readinessCheck(engine, options.workerTaskQueue));
   const app = await createServer({
-    services: createServices({ workflows, triggers, configs, configMaps, hooks, files: options.files.store }),
+    services: createServices({ workflows, triggers, configs, configMaps, hooks, files: options.files.store, callbacks }),
     errorTables,
     readiness,
     logger: options.logger,

@@ -7,6 +7,7 @@ import { statSync } from "node:fs";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
 import path from "node:path";
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from "@temporalio/envconfig";
+import { CallbackAllowlist } from "./callbacks/allowlist.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -61,6 +62,10 @@ export interface Config {
   readonly uploadTypes: readonly string[];
   /** PostgreSQL for configs; undefined: the embedded PGlite under dataDir. */
   readonly databaseUrl: string | undefined;
+  /** Origins completion callbacks may name ("https://hooks.example.com", "https://*.example.com"); empty: off. */
+  readonly callbackAllow: readonly string[];
+  /** POST attempts per completion callback before its dead letter. */
+  readonly callbackAttempts: number;
   /** Settings that are valid but probably not what was meant; logged at start-up. */
   readonly warnings: readonly string[];
 }
@@ -187,6 +192,31 @@ export const SETTINGS: readonly Setting[] = [
       if (bad !== undefined) throw new ConfigError(`FLOWGATE_UPLOAD_TYPES: "${bad}" is not a media type (type/subtype, or type/*)`);
       return types;
     },
+  },
+  {
+    variable: "FLOWGATE_CALLBACK_ALLOW",
+    key: "callbackAllow",
+    defaultText: "unset: callbacks off",
+    description:
+      "origins a start's completion callback may name, comma-separated (`https://hooks.example.com,https://*.example.com`); others are invalid_argument",
+    parse: (v) => {
+      const origins = (v ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+      for (const origin of origins) {
+        try {
+          new CallbackAllowlist([origin]);
+        } catch (err) {
+          throw new ConfigError(`FLOWGATE_CALLBACK_ALLOW: ${(err as Error).message}`);
+        }
+      }
+      return origins;
+    },
+  },
+  {
+    variable: "FLOWGATE_CALLBACK_ATTEMPTS",
+    key: "callbackAttempts",
+    defaultText: "`10`",
+    description: "POST attempts per completion callback (backoff from 1 s, doubling, at most 5 min apart) before a dead letter is recorded",
+    parse: (v) => parseInteger("FLOWGATE_CALLBACK_ATTEMPTS", v, 10, 1),
   },
   {
     variable: "FLOWGATE_DATABASE_URL",

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createApp, loadDeclarations } from "./app.js";
+import { CallbackAllowlist, startCallbackWorker } from "./callbacks/index.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { ConfigStore } from "./configs/index.js";
 import { openDatabase } from "./database/index.js";
@@ -18,7 +19,15 @@ import { LocalFileStore, type FileStore } from "./files/index.js";
 import { HandlerHooks, loadHandlerModule, type AppHandler } from "./handler/index.js";
 import { createLogger } from "./observability/index.js";
 import { defineWorkflowType } from "./registry/index.js";
-import { checkTemporal, createTemporalClient, installRuntime, waitForTemporal, type TemporalClient, type TemporalTarget } from "./temporal/index.js";
+import {
+  checkTemporal,
+  createTemporalClient,
+  installRuntime,
+  TemporalEngine,
+  waitForTemporal,
+  type TemporalClient,
+  type TemporalTarget,
+} from "./temporal/index.js";
 import { createWorker, loadActivities, withSampleActivities, workflowsEntry, type Activities } from "./worker/index.js";
 
 /** What the application's hooks and activities get: Flowgate's own connections and stores. */
@@ -218,6 +227,19 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
         void worker.exited.then((code) => cleanups.length > 0 && onLost(`the worker process exited (code ${code})`));
       }
 
+      // Completion callbacks: their deliveries run on Flowgate's own worker, in this process.
+      const callbacks = config.callbackAllow.length === 0 ? undefined : {
+        allowlist: new CallbackAllowlist(config.callbackAllow),
+        taskQueue: `${config.taskQueue}-callbacks`,
+        attempts: config.callbackAttempts,
+      };
+      if (callbacks !== undefined) {
+        const deps = { engine: new TemporalEngine(temporal), allowlist: callbacks.allowlist, database, logger: log };
+        const callbackWorker = await startCallbackWorker(target, callbacks.taskQueue, deps, (reason) => cleanups.length > 0 && onLost(reason));
+        cleanups.push(() => callbackWorker.close());
+        log.info({ taskQueue: callbacks.taskQueue, origins: config.callbackAllow }, "completion callbacks on: deliveries run in this process");
+      }
+
       if (options.lifespan?.startup !== undefined) await options.lifespan.startup(context);
       const { lifespan } = options;
       if (lifespan?.shutdown !== undefined) cleanups.push(async () => lifespan.shutdown?.(context));
@@ -232,6 +254,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
         configMaps: declared.configMaps,
         handler,
         files: { store: files, maxBytes: config.uploadMaxBytes },
+        callbacks,
         workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
         tls,
       });

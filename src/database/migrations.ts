@@ -27,6 +27,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "callback dead letters",
+    sql: `
+      -- Completion callbacks whose every attempt failed: what was to be sent, where, and why it was not.
+      CREATE TABLE flowgate_callback_dead_letters (
+        -- The delivery's workflow id ("flowgate-callback:<workflow id>:<run id>"): one letter per callback.
+        callback_id text COLLATE "C" PRIMARY KEY,
+        url         text NOT NULL,
+        workflow_id text NOT NULL,
+        run_id      text NOT NULL,
+        body        jsonb NOT NULL,
+        last_error  text NOT NULL,
+        create_time timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** An arbitrary constant: the key of the advisory lock migrations take. */

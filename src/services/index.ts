@@ -3,6 +3,7 @@
 import { ConfigService } from "../../gen/flowgate/config/v1/config_service_pb.js";
 import { EventsService } from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { WorkflowService } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
+import type { CompletionCallbacks } from "../callbacks/index.js";
 import type { ConfigMaps, ConfigStore } from "../configs/index.js";
 import type { EventTriggers } from "../events/index.js";
 import type { FileStore } from "../files/index.js";
@@ -22,12 +23,13 @@ export interface ServiceDeps {
   readonly configMaps: ConfigMaps;
   readonly hooks: HandlerHooks;
   readonly files: FileStore;
+  readonly callbacks: CompletionCallbacks;
 }
 
 /** The application services, in the order `grpcurl list` shows them. */
 export function createServices(deps: ServiceDeps): ServedService[] {
   return [
-    serve(WorkflowService, createWorkflowService(deps.workflows, deps.hooks, deps.files)),
+    serve(WorkflowService, createWorkflowService(deps.workflows, deps.hooks, deps.files, deps.callbacks)),
     serve(EventsService, createEventsService(deps.triggers)),
     serve(ConfigService, createConfigService(deps.configs, deps.configMaps)),
   ];

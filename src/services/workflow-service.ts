@@ -15,7 +15,6 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import {
   WorkflowArgs,
   WorkflowEventType,
-  WorkflowFailureSchema,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowStatus,
@@ -23,7 +22,6 @@ import {
   type InputRequest,
   type Progress,
   type StartOptions as StartOptionsProto,
-  type WorkflowFailure,
   type WorkflowHandler,
   type WorkflowType,
 } from "../../gen/flowgate/workflow/v1/workflow_pb.js";
@@ -39,12 +37,10 @@ import type {
 import {
   callBound,
   type CallBound,
-  type FailureInfo,
   type IdConflictPolicy,
   type InputRequestInfo,
   type ProgressInfo,
   type RunFilter,
-  type RunOutcome,
   type RunSummary,
   type StartOptions,
   type StartRequest,
@@ -55,11 +51,18 @@ import {
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 import { passThrough } from "../server/iterables.js";
+import type { CompletionCallbacks } from "../callbacks/index.js";
 import type { FileStore } from "../files/index.js";
 import type { HandlerHooks, HookName } from "../handler/index.js";
 import { checkedObject, jsonToValue, optionalJson, valueToJson } from "./json.js";
+import { failureToProto, outcomeToProto, STATUS_TO_PROTO } from "./outcome.js";
 
-export function createWorkflowService(operations: WorkflowOperations, hooks: HandlerHooks, files: FileStore): ServiceImpl<typeof WorkflowService> {
+export function createWorkflowService(
+  operations: WorkflowOperations,
+  hooks: HandlerHooks,
+  files: FileStore,
+  callbacks: CompletionCallbacks,
+): ServiceImpl<typeof WorkflowService> {
   /** Calls one of the application's handler hooks with the request's payload. */
   const callHook = async (hook: HookName, payload: JsonObject | undefined, ctx: HandlerContext) => {
     const answer = await hooks.call(hook, { payload: checkedObject(payload ?? {}, "payload"), signal: ctx.signal });
@@ -96,7 +99,13 @@ export function createWorkflowService(operations: WorkflowOperations, hooks: Han
     },
 
     async startWorkflow(req, ctx) {
+      const callbackUrl = req.callback?.url;
+      // A URL that may not be called is refused before the run starts.
+      if (callbackUrl !== undefined) callbacks.check(callbackUrl);
       const { workflowId, runId } = await operations.start(startRequest(req), boundOf(ctx));
+      // Registered after the start: a failure here (Temporal gone) fails the call, and the client's retry
+      // with the same request_id finds the run and registers its one delivery.
+      if (callbackUrl !== undefined) await callbacks.register({ workflowId, runId }, callbackUrl, boundOf(ctx));
       return { workflowId, runId };
     },
 
@@ -409,29 +418,6 @@ function waitMs(wait: Duration | undefined): number {
   return wait === undefined ? 0 : Number(durationMs(wait));
 }
 
-function outcomeToProto(o: RunOutcome) {
-  return {
-    workflowId: o.workflowId,
-    runId: o.runId,
-    status: STATUS_TO_PROTO[o.status],
-    outcome:
-      o.outcome === undefined
-        ? undefined
-        : o.outcome.kind === "result"
-          ? { case: "result" as const, value: jsonToValue(o.outcome.value)! }
-          : { case: "failure" as const, value: failureToProto(o.outcome.failure) },
-  };
-}
-
-function failureToProto(f: FailureInfo): WorkflowFailure {
-  return create(WorkflowFailureSchema, {
-    message: f.message,
-    type: f.type,
-    stackTrace: f.stackTrace,
-    cause: f.cause ? failureToProto(f.cause) : undefined,
-  });
-}
-
 const STATUS_FROM_PROTO: Readonly<Record<WorkflowStatus, WorkflowStatusName>> = {
   [WorkflowStatus.UNSPECIFIED]: "UNSPECIFIED",
   [WorkflowStatus.RUNNING]: "RUNNING",
@@ -444,17 +430,6 @@ const STATUS_FROM_PROTO: Readonly<Record<WorkflowStatus, WorkflowStatusName>> = 
   [WorkflowStatus.PAUSED]: "PAUSED",
 };
 
-const STATUS_TO_PROTO: Readonly<Record<WorkflowStatusName, WorkflowStatus>> = {
-  UNSPECIFIED: WorkflowStatus.UNSPECIFIED,
-  RUNNING: WorkflowStatus.RUNNING,
-  COMPLETED: WorkflowStatus.COMPLETED,
-  FAILED: WorkflowStatus.FAILED,
-  CANCELED: WorkflowStatus.CANCELED,
-  TERMINATED: WorkflowStatus.TERMINATED,
-  CONTINUED_AS_NEW: WorkflowStatus.CONTINUED_AS_NEW,
-  TIMED_OUT: WorkflowStatus.TIMED_OUT,
-  PAUSED: WorkflowStatus.PAUSED,
-};
 
 /** Reads and drops the rest of a client stream, for at most `ms`. */
 async function drain(messages: AsyncIterator<unknown>, ms: number): Promise<void> {

@@ -15,6 +15,8 @@ export interface WorkerOptions extends TemporalTarget {
   readonly workflowsPath?: string;
   /** Absent: the samples' activities when the workflows are the samples, else none. */
   readonly activities?: object;
+  /** Activities run at once (the SDK's default, 100, when absent). */
+  readonly maxConcurrentActivityTaskExecutions?: number;
 }
 
 export interface RunningWorker {
@@ -61,6 +63,7 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
       taskQueue: options.taskQueue,
       workflowsPath: options.workflowsPath ?? SAMPLE_WORKFLOWS_PATH,
       activities: options.activities ?? (options.workflowsPath === undefined ? SAMPLE_ACTIVITIES : undefined),
+      maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
       bundlerOptions: {
         webpackConfigHook: (config) => ({
           ...config,

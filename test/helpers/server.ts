@@ -6,10 +6,11 @@ import path from "node:path";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
+import { CallbackAllowlist, startCallbackWorker, type CallbackSettings } from "../../src/callbacks/index.js";
 import { openDatabase, type Database } from "../../src/database/index.js";
 import { LocalFileStore, type FileLimits } from "../../src/files/index.js";
 import { WorkflowRegistry, type RegistryOptions, type WorkflowTypeDefinition } from "../../src/registry/index.js";
-import { createTemporalClient } from "../../src/temporal/index.js";
+import { createTemporalClient, TemporalEngine } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
 
 export interface TestServer {
@@ -37,6 +38,11 @@ export interface TestServerOptions {
   readonly database?: Database;
   /** Upload limits of the server's own file store (a temporary folder, removed with the server). */
   readonly uploads?: Partial<FileLimits>;
+  /**
+   * Completion callbacks on: the origins allowed, and a callback worker of the server's own (closed with it)
+   * on `taskQueue` (a new one by default; a second server on the same queue takes over the deliveries).
+   */
+  readonly callbacks?: { readonly allow: readonly string[]; readonly taskQueue?: string } & Partial<Omit<CallbackSettings, "allowlist" | "taskQueue">>;
 }
 
 /** A file store in a new temporary folder: what UploadFile writes to in tests. */
@@ -51,6 +57,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ownDatabase = options.database === undefined ? await openDatabase({}) : undefined;
   const database = options.database ?? ownDatabase!;
   const files = testFiles(options.uploads);
+  const callbacks: CallbackSettings | undefined = options.callbacks && {
+    attempts: 3,
+    initialIntervalMs: 100,
+    ...options.callbacks,
+    allowlist: new CallbackAllowlist(options.callbacks.allow),
+    taskQueue: options.callbacks.taskQueue ?? `callbacks-${randomUUID()}`,
+  };
+  const callbackWorker =
+    callbacks &&
+    (await startCallbackWorker(
+      { address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE },
+      callbacks.taskQueue,
+      { engine: new TemporalEngine(temporal), allowlist: callbacks.allowlist, database, logger: pino({ level: "silent" }) },
+      (reason) => console.error(reason),
+    ));
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
@@ -62,6 +83,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     handler: options.handler,
     database,
     files,
+    callbacks,
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
@@ -71,6 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     hostPort: `127.0.0.1:${port}`,
     async close() {
       await app.close();
+      await callbackWorker?.close();
       await temporal.close();
       await ownDatabase?.close();
       await rm(files.dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // startup stops everything already started, and a declaration that cannot work is refused before anything
 // starts. Against the run's Temporal and a real PostgreSQL server (to see connections open and close).
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -118,6 +119,39 @@ describe("createFlowgate", () => {
       triggers: [{ id: "on-order", workflowType: "placeOrder", filter: { types: ["shop.order"] } }],
     });
     await expect(orphan.build()).rejects.toThrow(/on-order.*placeOrder/);
+  });
+
+  it("runs completion callbacks' deliveries in its process when FLOWGATE_CALLBACK_ALLOW lists the receiver", async () => {
+    const bodies: unknown[] = [];
+    const receiver = createServer((req, res) => {
+      let text = "";
+      req.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      req.on("end", () => {
+        bodies.push(JSON.parse(text));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    const flowgate = createFlowgate({
+      env: env({ FLOWGATE_CALLBACK_ALLOW: origin }),
+      workflows: WORKFLOWS,
+      activities: { priceOf: async () => 2 },
+      workflowTypes: [{ name: "quote", description: "prices a line" }],
+    });
+    try {
+      const app = await flowgate.build();
+      const started = await app.inject({
+        method: "POST",
+        url: "/workflows/v1/start",
+        payload: { workflow_type: "quote", input: { sku: "tea", quantity: 3 }, callback: { url: `${origin}/done` } },
+      });
+      expect(started.statusCode, started.body).toBe(200);
+      await expect.poll(() => bodies, { timeout: 30_000 }).toEqual([expect.objectContaining({ status: "WORKFLOW_STATUS_COMPLETED", result: { sku: "tea", total: 6 } })]);
+    } finally {
+      await flowgate.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('refuses activities given in code with the "process" worker, which cannot receive them', async () => {

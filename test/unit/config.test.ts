@@ -151,6 +151,10 @@ describe("loadConfig", () => {
     expect(loadConfig({}, dir).databaseUrl).toBeUndefined();
     expect(loadConfig({}, dir)).toMatchObject({ uploadMaxBytes: 256 * 1024 * 1024, uploadTypes: [] });
     expect(loadConfig({ FLOWGATE_UPLOAD_TYPES: " Text/CSV ,image/*" }, dir).uploadTypes).toEqual(["text/csv", "image/*"]);
+    expect(loadConfig({ FLOWGATE_CALLBACK_ALLOW: "https://hooks.example.com, https://*.shop.example" }, dir).callbackAllow).toEqual([
+      "https://hooks.example.com",
+      "https://*.shop.example",
+    ]);
     expect(loadConfig({ FLOWGATE_DATABASE_URL: "postgresql://u:p@db:5432/flowgate" }, dir).databaseUrl).toBe("postgresql://u:p@db:5432/flowgate");
   });
 
@@ -164,6 +168,8 @@ describe("loadConfig", () => {
     [{ FLOWGATE_BODY_LIMIT: "12" }, /FLOWGATE_BODY_LIMIT must be a whole number of at least 1024/],
     [{ FLOWGATE_DATABASE_URL: "db.internal:5432" }, /^FLOWGATE_DATABASE_URL: "db.internal:" is not postgres: or postgresql:$/],
     [{ FLOWGATE_UPLOAD_TYPES: "text/csv, csv" }, /^FLOWGATE_UPLOAD_TYPES: "csv" is not a media type \(type\/subtype, or type\/\*\)$/],
+    [{ FLOWGATE_CALLBACK_ALLOW: "hooks.example.com" }, /^FLOWGATE_CALLBACK_ALLOW: "hooks.example.com" is not an origin/],
+    [{ FLOWGATE_CALLBACK_ATTEMPTS: "0" }, /^FLOWGATE_CALLBACK_ATTEMPTS/],
     [{ FLOWGATE_UPLOAD_MAX_BYTES: "lots" }, /FLOWGATE_UPLOAD_MAX_BYTES must be a whole number/],
     [{ FLOWGATE_DATABASE_URL: "not a url" }, /^FLOWGATE_DATABASE_URL: not a URL \(expected postgres:\/\/user:password@host:5432\/database\)$/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],

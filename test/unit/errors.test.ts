@@ -14,6 +14,7 @@ import {
   InvalidConfigRequestError,
 } from "../../src/configs/index.js";
 import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
+import { CALLBACKS_ERROR_TABLE, CallbacksOffError, InvalidCallbackError } from "../../src/callbacks/index.js";
 import { FILES_ERROR_TABLE, FileTooLargeError, InvalidUploadError } from "../../src/files/index.js";
 import { HANDLER_ERROR_TABLE, HandlerError, HandlerFailedError, MissingHookError } from "../../src/handler/index.js";
 import {
@@ -96,6 +97,11 @@ describeTable("handler hooks error table", HANDLER_ERROR_TABLE, [
   ["HandlerError", new HandlerError("permission_denied", "no access to schema sales"), Code.PermissionDenied, /^no access to schema sales$/],
   ["HandlerFailedError", new HandlerFailedError("testAuth", new Error("boom")), Code.Unknown, /^handler testAuth failed: boom$/],
   ["MissingHookError", new MissingHookError("fetchMetadata", true), Code.Unimplemented, /^the application's handler has no fetchMetadata$/],
+]);
+
+describeTable("completion callbacks error table", CALLBACKS_ERROR_TABLE, [
+  ["InvalidCallbackError", new InvalidCallbackError("callback.url: not allowed"), Code.InvalidArgument, /^callback\.url: not allowed$/],
+  ["CallbacksOffError", new CallbacksOffError(), Code.FailedPrecondition, /^callback\.url: completion callbacks are off on this server/],
 ]);
 
 describeTable("file store error table", FILES_ERROR_TABLE, [
