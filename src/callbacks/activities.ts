@@ -5,7 +5,8 @@ import { ApplicationFailure, Context } from "@temporalio/activity";
 import type { Logger } from "pino";
 import { GetWorkflowResultResponseSchema } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import type { Database } from "../database/index.js";
-import type { WorkflowEngine } from "../operations/index.js";
+import { withTimeLimit, type WorkflowEngine } from "../operations/index.js";
+import { isRunNotFound } from "../temporal/index.js";
 import { outcomeToProto } from "../services/outcome.js";
 import type { CallbackAllowlist } from "./allowlist.js";
 import type { CallbackDelivery } from "./workflow.js";
@@ -24,19 +25,22 @@ export function createCallbackActivities(deps: CallbackDependencies) {
     /** The run's outcome as GetWorkflowResult's REST answer, or undefined when it is still open after `waitMs`. */
     async awaitClose(workflowId: string, runId: string, waitMs: number): Promise<string | undefined> {
       const context = Context.current();
-      const deadline = Date.now() + waitMs;
+      // A timer held here, not AbortSignal.timeout (see operations/bound.ts): the wait ends on time.
+      const bound = withTimeLimit({ signal: context.cancellationSignal, deadline: undefined }, waitMs);
       const heartbeat = setInterval(() => context.heartbeat(), 10_000);
       try {
-        const signal = AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(waitMs)]);
-        const outcome = await deps.engine.awaitOutcome({ workflowId, runId }, true, { signal, deadline });
+        const outcome = await deps.engine.awaitOutcome({ workflowId, runId }, true, bound);
         // As the REST route answers it: proto field names, implicit fields included.
         const message = create(GetWorkflowResultResponseSchema, outcomeToProto(outcome));
         return toJsonString(GetWorkflowResultResponseSchema, message, { useProtoFieldName: true, alwaysEmitImplicit: true });
       } catch (err) {
-        if (Date.now() >= deadline && !context.cancellationSignal.aborted) return undefined;
+        if (bound.expired) return undefined;
+        // The run is gone (deleted, or past the namespace's retention): no outcome will ever come.
+        if (isRunNotFound(err)) throw ApplicationFailure.nonRetryable(`the run is gone: ${(err as Error).message}`, "RunGone");
         throw err;
       } finally {
         clearInterval(heartbeat);
+        bound.dispose();
       }
     },
 
@@ -46,6 +50,7 @@ export function createCallbackActivities(deps: CallbackDependencies) {
       const problem = deps.allowlist.problem(url);
       if (problem !== undefined) throw ApplicationFailure.nonRetryable(`callback.url: ${problem}`, "CallbackRefused");
       const context = Context.current();
+      const bound = withTimeLimit({ signal: context.cancellationSignal, deadline: undefined }, deps.requestTimeoutMs ?? 10_000);
       let res: Response;
       try {
         res = await fetch(url, {
@@ -54,13 +59,15 @@ export function createCallbackActivities(deps: CallbackDependencies) {
           body,
           // A redirect could lead off the allowed origins: it is an answer, not followed.
           redirect: "manual",
-          signal: AbortSignal.any([context.cancellationSignal, AbortSignal.timeout(deps.requestTimeoutMs ?? 10_000)]),
+          signal: bound.signal,
         });
+        await res.body?.cancel();
       } catch (err) {
-        const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+        const cause = bound.expired ? `no answer within ${(deps.requestTimeoutMs ?? 10_000) / 1000} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
         throw new Error(`POST ${url}: ${cause}`);
+      } finally {
+        bound.dispose();
       }
-      await res.body?.cancel();
       if (res.ok) return;
       const message = `POST ${url}: HTTP ${res.status}`;
       if (res.status === 408 || res.status === 429 || res.status >= 500) throw new Error(message);
@@ -68,11 +75,11 @@ export function createCallbackActivities(deps: CallbackDependencies) {
     },
 
     /** Keeps what could not be delivered, once per callback. */
-    async recordDeadLetter(callbackId: string, delivery: CallbackDelivery, body: string, error: string): Promise<void> {
+    async recordDeadLetter(callbackId: string, delivery: CallbackDelivery, body: string | undefined, error: string): Promise<void> {
       await deps.database.query(
         `INSERT INTO flowgate_callback_dead_letters (callback_id, url, workflow_id, run_id, body, last_error)
          VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT (callback_id) DO NOTHING`,
-        [callbackId, delivery.url, delivery.workflowId, delivery.runId, body, error],
+        [callbackId, delivery.url, delivery.workflowId, delivery.runId, body ?? null, error],
       );
       deps.logger.error({ callbackId, url: delivery.url, workflowId: delivery.workflowId, error }, "completion callback not delivered: dead letter recorded");
     },

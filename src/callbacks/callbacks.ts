@@ -1,5 +1,6 @@
 // Completion callbacks: a start that names a URL gets a delivery workflow (./workflow.ts) on Flowgate's
 // callback task queue, one per run whatever the retries, which POSTs the run's outcome once it closes.
+import { createHash } from "node:crypto";
 import type { CallBound, RunRef, WorkflowEngine } from "../operations/index.js";
 import { WorkflowAlreadyStartedError } from "../operations/index.js";
 import type { CallbackAllowlist } from "./allowlist.js";
@@ -33,7 +34,7 @@ export class CompletionCallbacks {
     if (problem !== undefined) throw new InvalidCallbackError(`callback.url: ${problem}`);
   }
 
-  /** Starts the run's delivery; a second registration of the same run (a retried start) finds the first. */
+  /** Starts the run's delivery to `url`; a second registration of both (a retried start) finds the first. */
   async register(run: RunRef, url: string, bound: CallBound): Promise<void> {
     this.check(url);
     const delivery: CallbackDelivery = {
@@ -48,7 +49,7 @@ export class CompletionCallbacks {
       await this.engine.start(
         {
           workflowType: CALLBACK_WORKFLOW_TYPE,
-          workflowId: callbackIdOf(run),
+          workflowId: callbackIdOf(run, url),
           taskQueue: this.settings.taskQueue,
           args: [delivery],
           memo: undefined,
@@ -70,7 +71,11 @@ export class CompletionCallbacks {
   }
 }
 
-/** The delivery's workflow id, also its Idempotency-Key and its dead letter's key. */
-export function callbackIdOf(run: RunRef): string {
-  return `flowgate-callback:${run.workflowId}:${run.runId}`;
+/**
+ * The delivery's workflow id, also its Idempotency-Key and its dead letter's key: one per run and URL, so a
+ * retried start registers its delivery once, and another start that finds the same run (USE_EXISTING, or a
+ * request_id retried with another URL) gets its own.
+ */
+export function callbackIdOf(run: RunRef, url: string): string {
+  return `flowgate-callback:${run.workflowId}:${run.runId}:${createHash("sha256").update(url).digest("hex").slice(0, 16)}`;
 }

@@ -5,4 +5,4 @@ export type { CallbackDependencies } from "./activities.js";
 export { CALLBACK_WORKFLOW_TYPE, callbackIdOf, CompletionCallbacks } from "./callbacks.js";
 export type { CallbackSettings } from "./callbacks.js";
 export { CALLBACKS_ERROR_TABLE, CallbacksOffError, InvalidCallbackError } from "./errors.js";
-export { CALLBACK_WORKFLOWS_PATH, startCallbackWorker } from "./worker.js";
+export { startCallbackWorker } from "./worker.js";

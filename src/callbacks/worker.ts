@@ -2,45 +2,79 @@
 // task queue, in the API's process (the activities use its engine and database).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
 import type { TemporalTarget } from "../temporal/index.js";
-import { createWorker } from "../worker/index.js";
+import { createWorker, type RunningWorker } from "../worker/index.js";
 import { createCallbackActivities, type CallbackDependencies } from "./activities.js";
 
 /** workflow.ts from source, workflow.js once compiled to dist/. */
-export const CALLBACK_WORKFLOWS_PATH = fileURLToPath(new URL(`./workflow${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const CALLBACK_WORKFLOWS_PATH = fileURLToPath(new URL(`./workflow${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * Each delivery waiting for its run holds an activity slot while it waits (up to a minute at a time), so
  * the worker allows many: more open callbacks than this delay deliveries by up to a minute each round.
  */
 const WAITING_DELIVERIES = 1000;
+const RETRY_CONNECT_MS = 5000;
 
-/** Starts polling; resolves once the worker runs. `close` stops it, letting running activities finish. */
-export async function startCallbackWorker(
+/**
+ * Starts polling in the background: while Temporal cannot be reached, it tries again every 5 s (the API
+ * serves meanwhile, as it does when it starts before Temporal). `onLost` is called if the worker stops on
+ * its own once running. `close` stops it, letting running activities finish.
+ */
+export function startCallbackWorker(
   target: TemporalTarget,
   taskQueue: string,
-  deps: CallbackDependencies,
+  deps: CallbackDependencies & { readonly logger: Logger },
   onLost: (reason: string) => void,
-): Promise<{ close(): Promise<void> }> {
-  const { worker, close } = await createWorker({
-    ...target,
-    taskQueue,
-    workflowsPath: CALLBACK_WORKFLOWS_PATH,
-    activities: createCallbackActivities(deps),
-    maxConcurrentActivityTaskExecutions: WAITING_DELIVERIES,
-  });
+): { close(): Promise<void> } {
   let closing = false;
-  const running = worker.run();
-  void running.then(
-    () => closing || onLost("the callback worker stopped"),
-    (err: unknown) => closing || onLost(`the callback worker failed: ${(err as Error).message}`),
-  );
+  let running: { worker: RunningWorker["worker"]; done: Promise<void>; close: () => Promise<void> } | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let wakeRetry: (() => void) | undefined;
+
+  const start = async () => {
+    while (!closing) {
+      try {
+        const { worker, close } = await createWorker({
+          ...target,
+          taskQueue,
+          workflowsPath: CALLBACK_WORKFLOWS_PATH,
+          activities: createCallbackActivities(deps),
+          maxConcurrentActivityTaskExecutions: WAITING_DELIVERIES,
+        });
+        if (closing) {
+          await close();
+          return;
+        }
+        const done = worker.run();
+        running = { worker, done, close };
+        void done.then(
+          () => closing || onLost("the callback worker stopped"),
+          (err: unknown) => closing || onLost(`the callback worker failed: ${(err as Error).message}`),
+        );
+        return;
+      } catch (err) {
+        deps.logger.warn({ err, retryInMs: RETRY_CONNECT_MS }, "the callback worker cannot start yet; deliveries wait in Temporal meanwhile");
+        await new Promise<void>((resolve) => {
+          wakeRetry = resolve;
+          retry = setTimeout(resolve, RETRY_CONNECT_MS);
+        });
+      }
+    }
+  };
+  const started = start();
+
   return {
     async close() {
       closing = true;
-      if (worker.getState() === "RUNNING") worker.shutdown();
-      await running.catch(() => undefined);
-      await close();
+      clearTimeout(retry);
+      wakeRetry?.();
+      await started;
+      if (running === undefined) return;
+      if (running.worker.getState() === "RUNNING") running.worker.shutdown();
+      await running.done.catch(() => undefined);
+      await running.close();
     },
   };
 }

@@ -28,15 +28,23 @@ const WAITS_PER_HISTORY = 500;
 const { awaitClose } = proxyActivities<CallbackActivities>({
   startToCloseTimeout: WAIT_MS + 30_000,
   heartbeatTimeout: 30_000,
-  // Temporal down or slow: keep waiting, never give up on the run.
-  retry: { initialInterval: 1000, maximumInterval: 60_000 },
+  // Temporal down or slow: keep waiting, never give up on the run; a run that is gone is not retried.
+  retry: { initialInterval: 1000, maximumInterval: 60_000, nonRetryableErrorTypes: ["RunGone"] },
 });
 const { recordDeadLetter } = proxyActivities<CallbackActivities>({ startToCloseTimeout: 30_000, retry: { maximumInterval: 60_000 } });
 
 export async function flowgateCallback(delivery: CallbackDelivery): Promise<DeliveryResult> {
   let body: string | undefined;
-  for (let i = 0; i < WAITS_PER_HISTORY && body === undefined; i++) {
-    body = await awaitClose(delivery.workflowId, delivery.runId, WAIT_MS);
+  try {
+    for (let i = 0; i < WAITS_PER_HISTORY && body === undefined; i++) {
+      body = await awaitClose(delivery.workflowId, delivery.runId, WAIT_MS);
+    }
+  } catch (err) {
+    // Only a run that is gone fails the wait for good: there is nothing to send.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const error = err.cause?.message ?? err.message;
+    await recordDeadLetter(workflowInfo().workflowId, delivery, undefined, error);
+    return { delivered: false, error };
   }
   if (body === undefined) return continueAsNew<typeof flowgateCallback>(delivery);
 

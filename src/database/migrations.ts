@@ -38,7 +38,8 @@ export const MIGRATIONS: readonly Migration[] = [
         url         text NOT NULL,
         workflow_id text NOT NULL,
         run_id      text NOT NULL,
-        body        jsonb NOT NULL,
+        -- NULL when the run was gone before it closed: there was nothing to send.
+        body        jsonb,
         last_error  text NOT NULL,
         create_time timestamptz NOT NULL DEFAULT now()
       );

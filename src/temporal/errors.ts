@@ -102,3 +102,8 @@ export const TEMPORAL_ERROR_TABLE: ErrorTable = [
     message: (e) => `temporal is unreachable: ${(e as Error).message}`,
   },
 ];
+
+/** Whether Temporal answered that the workflow or run does not exist (deleted, or past retention). */
+export function isRunNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError;
+}

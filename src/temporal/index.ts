@@ -3,4 +3,4 @@ export { checkTemporal, createTemporalClient, waitForTemporal } from "./connecti
 export type { TemporalCheck, TemporalClient, TemporalTarget } from "./connection.js";
 export { TemporalEngine } from "./engine.js";
 export { installRuntime } from "./native.js";
-export { TEMPORAL_ERROR_TABLE } from "./errors.js";
+export { isRunNotFound, TEMPORAL_ERROR_TABLE } from "./errors.js";

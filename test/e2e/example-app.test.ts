@@ -58,7 +58,7 @@ describe("npm run example", () => {
   it("stops in order on SIGTERM, running the app's shutdown hook", async () => {
     expect(await app.stop()).toBe(0);
     const messages = app.output.filter((line) => line.startsWith("{")).map((line) => (JSON.parse(line) as { msg: string }).msg);
-    expect(messages).toContain("orders app stopped");
+    expect(messages).toContain("shutting down");
     expect(messages.indexOf("orders app stopped")).toBeGreaterThan(messages.indexOf("shutting down"));
   });
 });

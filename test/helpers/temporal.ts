@@ -49,3 +49,13 @@ export async function ensureKeywordSearchAttribute(name: string): Promise<void> 
     await connection.close();
   }
 }
+
+/** Deletes a run from Temporal, as retention eventually does: for what happens to whoever still waits on it. */
+export async function deleteRun(run: { workflowId: string; runId: string }): Promise<void> {
+  const connection = await Connection.connect({ address: inject("temporalAddress") });
+  try {
+    await connection.workflowService.deleteWorkflowExecution({ namespace: TEST_NAMESPACE, workflowExecution: run });
+  } finally {
+    await connection.close();
+  }
+}

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/database/index.js";
 import { callError, PROTOCOLS, workflowClient } from "../helpers/protocols.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { deleteRun } from "../helpers/temporal.js";
 
 interface Received {
   readonly path: string;
@@ -68,7 +69,7 @@ async function deliveredTo(path: string, count = 1): Promise<Received[]> {
   await expect.poll(() => deliveriesTo(path).length, { timeout: 30_000, interval: 100 }).toBe(count);
   return deliveriesTo(path);
 }
-async function deadLetter(workflowId: string) {
+async function deadLetter(workflowId: string, timeout = 30_000) {
   let rows: Array<{ callback_id: string; url: string; body: unknown; last_error: string }> = [];
   await expect
     .poll(
@@ -76,7 +77,7 @@ async function deadLetter(workflowId: string) {
         rows = await database.query("SELECT callback_id, url, body, last_error FROM flowgate_callback_dead_letters WHERE workflow_id = $1", [workflowId]);
         return rows.length;
       },
-      { timeout: 30_000, interval: 200 },
+      { timeout, interval: 200 },
     )
     .toBe(1);
   return rows[0]!;
@@ -96,7 +97,7 @@ describe.each(PROTOCOLS)("StartWorkflow with a callback over %s", (protocol) => 
     expect(delivery!.body).toEqual({ workflow_id: run.workflowId, run_id: run.runId, status: "WORKFLOW_STATUS_COMPLETED", result: { greeting: "Hello, Ada!" } });
     expect(delivery!.headers).toMatchObject({
       "content-type": "application/json",
-      "idempotency-key": `flowgate-callback:${run.workflowId}:${run.runId}`,
+      "idempotency-key": expect.stringMatching(new RegExp(`^flowgate-callback:${run.workflowId}:${run.runId}:[0-9a-f]{16}$`)),
     });
   });
 });
@@ -135,7 +136,7 @@ describe("completion callbacks", () => {
     const letter = await deadLetter(run.workflowId);
     expect(deliveriesTo(path)).toHaveLength(3); // the test server's attempts
     expect(letter).toEqual({
-      callback_id: `flowgate-callback:${run.workflowId}:${run.runId}`,
+      callback_id: expect.stringMatching(new RegExp(`^flowgate-callback:${run.workflowId}:${run.runId}:[0-9a-f]{16}$`)),
       url: `${origin}${path}`,
       body: { workflow_id: run.workflowId, run_id: run.runId, status: "WORKFLOW_STATUS_COMPLETED", result: { greeting: "Hello, Cy!" } },
       last_error: `POST ${origin}${path}: HTTP 503`,
@@ -164,6 +165,28 @@ describe("completion callbacks", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(deliveriesTo(path)).toHaveLength(1);
   });
+
+  it("delivers to each URL when starts that find the same run name different ones", async () => {
+    const [a, b] = [`/ok/${randomUUID()}`, `/ok/${randomUUID()}`];
+    const requestId = `req-${randomUUID()}`;
+    const start = (path: string) => client().startWorkflow({ workflowType: "greet", input: json({ name: "Hal" }), requestId, callback: { url: `${origin}${path}` } });
+    const [first, second] = [await start(a), await start(b)];
+    expect(second.runId).toBe(first.runId);
+    const [toA, toB] = [(await deliveredTo(a))[0]!, (await deliveredTo(b))[0]!];
+    expect(toA.body).toEqual(toB.body);
+    expect(toA.headers["idempotency-key"]).not.toBe(toB.headers["idempotency-key"]);
+  });
+
+  it("records a dead letter without a body when the run is gone before it closes", async () => {
+    const path = `/ok/${randomUUID()}`;
+    const run = await client().startWorkflow({ workflowType: "sleep", input: json({ seconds: 60 }), callback: { url: `${origin}${path}` } });
+    await deleteRun(run);
+    // The delivery waits on the run a minute at a time: it finds the run gone at the latest then.
+    const letter = await deadLetter(run.workflowId, 75_000);
+    expect(letter.body).toBeNull();
+    expect(letter.last_error).toMatch(/^the run is gone/);
+    expect(deliveriesTo(path)).toEqual([]);
+  }, 90_000);
 
   it("refuses a URL off the allowed origins, or not http(s), before starting anything", async () => {
     const workflowId = `refused-${randomUUID()}`;
