@@ -8,6 +8,7 @@ import { createSecureContext, type SecureContextOptions } from "node:tls";
 import path from "node:path";
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from "@temporalio/envconfig";
 import { CallbackAllowlist } from "./callbacks/allowlist.js";
+import { parseS3Url } from "./files/s3-url.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -60,6 +61,8 @@ export interface Config {
   readonly uploadMaxBytes: number;
   /** Media types UploadFile accepts ("text/csv", "image/*"); empty: any. */
   readonly uploadTypes: readonly string[];
+  /** Where uploads are stored: a bucket ("s3://bucket/prefix"); undefined: `files/` under dataDir. */
+  readonly filesUrl: string | undefined;
   /** PostgreSQL for configs; undefined: the embedded PGlite under dataDir. */
   readonly databaseUrl: string | undefined;
   /** Origins completion callbacks may name ("https://hooks.example.com", "https://*.example.com"); empty: off. */
@@ -191,6 +194,22 @@ export const SETTINGS: readonly Setting[] = [
       const bad = types.find((t) => !/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/.test(t));
       if (bad !== undefined) throw new ConfigError(`FLOWGATE_UPLOAD_TYPES: "${bad}" is not a media type (type/subtype, or type/*)`);
       return types;
+    },
+  },
+  {
+    variable: "FLOWGATE_FILES_URL",
+    key: "filesUrl",
+    defaultText: "unset: `<data dir>/files`",
+    description:
+      "where uploaded files are stored: `s3://bucket[/prefix]` for an S3 bucket (any S3 API: AWS, MinIO, R2), reached with the standard `AWS_*` variables (a custom `AWS_ENDPOINT_URL_S3` is addressed path-style)",
+    parse: (v) => {
+      if (v === undefined || v === "") return undefined;
+      try {
+        parseS3Url(v);
+      } catch (err) {
+        throw new ConfigError(`FLOWGATE_FILES_URL: ${(err as Error).message}`);
+      }
+      return v;
     },
   },
   {

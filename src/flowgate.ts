@@ -15,7 +15,7 @@ import { ConfigStore } from "./configs/index.js";
 import { openDatabase } from "./database/index.js";
 import { assertPortFree, ensureTemporalCli, spawnWorkerProcess, startDevServer } from "./embedded/index.js";
 import type { TriggerDefinition } from "./events/index.js";
-import { LocalFileStore, type FileStore } from "./files/index.js";
+import { openFileStore, type FileStore } from "./files/index.js";
 import { HandlerHooks, loadHandlerModule, type AppHandler } from "./handler/index.js";
 import { createLogger } from "./observability/index.js";
 import { defineWorkflowType } from "./registry/index.js";
@@ -64,7 +64,7 @@ export interface FlowgateOptions {
   /** Config maps (forms) GetConfigMap serves, beside the file's. */
   readonly configMaps?: Readonly<Record<string, JsonObject>> | undefined;
   readonly lifespan?: Lifespan | undefined;
-  /** Where uploads go (a bucket store, say); the data folder's `files/` when absent. */
+  /** Where uploads go; FLOWGATE_FILES_URL's store (the data folder's `files/`, or a bucket) when absent. */
   readonly files?: FileStore | undefined;
   /** The configuration's variables; process.env when absent. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
@@ -104,6 +104,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
   for (const warning of config.warnings) log.warn(warning);
 
   const cleanups: Array<() => Promise<void>> = [];
+  const signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   let built: Promise<FastifyInstance> | undefined;
   let closing: Promise<void> | undefined;
   /** Called when a part Flowgate cannot run without exits; listen() makes it stop the process. */
@@ -196,10 +197,18 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
 
       const temporal = createTemporalClient(target, log);
       cleanups.push(() => temporal.close());
-      const files =
-        options.files ?? new LocalFileStore(path.join(config.dataDir, "files"), { maxBytes: config.uploadMaxBytes, types: config.uploadTypes });
+      let files = options.files;
+      if (files === undefined) {
+        const opened = await openFileStore({ filesUrl: config.filesUrl, dataDir: config.dataDir, limits: { maxBytes: config.uploadMaxBytes, types: config.uploadTypes }, env });
+        cleanups.push(() => opened.close());
+        files = opened.store;
+        log.info({ at: opened.location }, "uploaded files are stored here");
+      }
       const context: FlowgateContext = { config, logger: log, temporal: temporal.client, configs: new ConfigStore(database), files };
 
+      // The inline worker is made (its bundle built) now, but polls only once the application's startup
+      // has run, and stops before its shutdown: the app's activities run between the two.
+      let startWorker: (() => void) | undefined;
       if (config.startWorker && inline) {
         const activities = typeof options.activities === "function" ? await options.activities(context) : options.activities;
         const userActivities = activities ?? (config.workerActivities === undefined ? undefined : await loadActivities(config.workerActivities));
@@ -210,39 +219,41 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
           workflowsPath,
           activities: withSampleActivities(config.samples, userActivities, options.activities === undefined ? undefined : "activities") ?? {},
         });
-        const running = worker.run();
-        cleanups.push(async () => {
-          if (worker.getState() === "RUNNING") worker.shutdown();
-          await running.catch(() => undefined);
-          await closeConnection();
-        });
-        void running.then(
-          () => cleanups.length > 0 && onLost("the worker stopped"),
-          (err: unknown) => cleanups.length > 0 && onLost(`the worker failed: ${(err as Error).message}`),
-        );
-        log.info({ taskQueue: config.taskQueue, workflows, activities: Object.keys(userActivities ?? {}) }, "worker polling in this process");
+        cleanups.push(closeConnection);
+        startWorker = () => {
+          const running = worker.run();
+          cleanups.push(async () => {
+            if (worker.getState() === "RUNNING") worker.shutdown();
+            await running.catch(() => undefined);
+          });
+          void running.then(
+            () => cleanups.length > 0 && onLost("the worker stopped"),
+            (err: unknown) => cleanups.length > 0 && onLost(`the worker failed: ${(err as Error).message}`),
+          );
+          log.info({ taskQueue: config.taskQueue, workflows, activities: Object.keys(userActivities ?? {}) }, "worker polling in this process");
+        };
       } else if (config.startWorker) {
         const worker = spawnWorkerProcess({ ...definedOnly(options.env), ...workerEnv }, log);
         cleanups.push(() => worker.stop());
         void worker.exited.then((code) => cleanups.length > 0 && onLost(`the worker process exited (code ${code})`));
       }
 
+      const { lifespan } = options;
+      if (lifespan?.startup !== undefined) await lifespan.startup(context);
+      if (lifespan?.shutdown !== undefined) cleanups.push(async () => lifespan.shutdown?.(context));
+      startWorker?.();
+
       // Completion callbacks: their deliveries run on Flowgate's own worker, in this process.
-      const callbacks = config.callbackAllow.length === 0 ? undefined : {
-        allowlist: new CallbackAllowlist(config.callbackAllow),
-        taskQueue: `${config.taskQueue}-callbacks`,
-        attempts: config.callbackAttempts,
-      };
+      const callbacks =
+        config.callbackAllow.length === 0
+          ? undefined
+          : { allowlist: new CallbackAllowlist(config.callbackAllow), taskQueue: `${config.taskQueue}-callbacks`, attempts: config.callbackAttempts };
       if (callbacks !== undefined) {
         const deps = { engine: new TemporalEngine(temporal), allowlist: callbacks.allowlist, database, logger: log };
-        const callbackWorker = await startCallbackWorker(target, callbacks.taskQueue, deps, (reason) => cleanups.length > 0 && onLost(reason));
+        const callbackWorker = startCallbackWorker(target, callbacks.taskQueue, deps, (reason) => cleanups.length > 0 && onLost(reason));
         cleanups.push(() => callbackWorker.close());
         log.info({ taskQueue: callbacks.taskQueue, origins: config.callbackAllow }, "completion callbacks on: deliveries run in this process");
       }
-
-      if (options.lifespan?.startup !== undefined) await options.lifespan.startup(context);
-      const { lifespan } = options;
-      if (lifespan?.shutdown !== undefined) cleanups.push(async () => lifespan.shutdown?.(context));
 
       const app = await createApp({
         config,
@@ -271,6 +282,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
     config,
     logger: log,
     build() {
+      if (closing !== undefined) return Promise.reject(new Error("this Flowgate was closed: create another to start again"));
       built ??= build();
       return built;
     },
@@ -288,38 +300,51 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
       };
       onLost = (reason) => exit(reason, 1);
       // SIGHUP too: closing the terminal stops Flowgate the same orderly way.
-      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-        process.on(signal, () => {
+      for (const signal of SIGNALS) {
+        const handler = () => {
           if (closing !== undefined) process.exit(1); // a second Ctrl-C does not wait
           exit(signal, 0);
-        });
+        };
+        process.on(signal, handler);
+        signalHandlers.push([signal, handler]);
       }
-      const app = await flowgate.build();
-      await app.listen({ host, port });
-      const url = `http://${host}:${(app.server.address() as { port: number }).port}`;
-      log.info(
-        {
-          temporal: config.temporal?.address ?? "embedded dev server",
-          source: config.temporal?.addressSource ?? "embedded dev server",
-          tls: config.temporal?.tls !== undefined,
-          apiKey: config.temporal?.apiKey !== undefined,
-          namespace: config.temporal?.namespace ?? config.temporalNamespace,
-          taskQueue: config.taskQueue,
-        },
-        `Flowgate serves gRPC, gRPC-Web, Connect and REST on ${url}` + (config.tls ? " (and TLS on the same port)" : ""),
-      );
-      return url;
+      try {
+        const app = await flowgate.build();
+        if (closing !== undefined) throw new Error("Flowgate was stopped while it started");
+        await app.listen({ host, port });
+        const address = app.server.address() as { port: number };
+        const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+        log.info(
+          {
+            temporal: config.temporal?.address ?? "embedded dev server",
+            source: config.temporal?.addressSource ?? "embedded dev server",
+            tls: config.temporal?.tls !== undefined,
+            apiKey: config.temporal?.apiKey !== undefined,
+            namespace: config.temporal?.namespace ?? config.temporalNamespace,
+            taskQueue: config.taskQueue,
+          },
+          `Flowgate serves gRPC, gRPC-Web, Connect and REST on ${url}` + (config.tls ? " (and TLS on the same port)" : ""),
+        );
+        return url;
+      } catch (err) {
+        // Nothing started stays running: the dev server, the worker, the stores.
+        await flowgate.close();
+        throw err;
+      }
     },
     close() {
       closing ??= (async () => {
         await built?.catch(() => undefined);
         await close();
+        for (const [signal, handler] of signalHandlers.splice(0)) process.off(signal, handler);
       })();
       return closing;
     },
   };
   return flowgate;
 }
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * An application that brings its own workflows runs them, on a cluster too, and leaves the samples out;

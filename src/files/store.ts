@@ -70,25 +70,10 @@ export class LocalFileStore implements FileStore {
     // Written beside its final place under a name no reader looks for, renamed only once complete.
     const partial = path.join(this.dir, ".partial", `${randomUUID()}.part`);
     await mkdir(path.dirname(partial), { recursive: true });
-    const hash = createHash("sha256");
-    let size = 0;
-    const { maxBytes } = this.limits;
-    const idleMs = this.limits.idleMs ?? DEFAULT_IDLE_MS;
-    const counted = async function* () {
-      const source = bytes[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await withinIdle(source.next(), idleMs);
-        if (next.done === true) return;
-        const chunk = next.value;
-        size += chunk.byteLength;
-        if (size > maxBytes) throw new FileTooLargeError(maxBytes);
-        hash.update(chunk);
-        yield chunk;
-      }
-    };
+    const counted = new CountedBytes(bytes, this.limits);
     try {
-      await pipeline(counted, createWriteStream(partial, { flags: "wx" }) as Writable, { signal });
-      if (size === 0) throw new InvalidUploadError("file: is empty");
+      await pipeline(() => counted.chunks(), createWriteStream(partial, { flags: "wx" }) as Writable, { signal });
+      if (counted.size === 0) throw new InvalidUploadError("file: is empty");
       await mkdir(path.dirname(final), { recursive: true });
       await rename(partial, final);
       // A client that cancels can end its stream first: Node's HTTP/2 client sends END_STREAM, then the
@@ -103,11 +88,44 @@ export class LocalFileStore implements FileStore {
       // deadline). Any other failure (too large, a bad message) is the one to report.
       throw (err as Error).name === "AbortError" && signal.aborted ? (signal.reason ?? err) : err;
     }
-    return { key, size, sha256: hash.digest("hex"), filename, contentType };
+    return { key, size: counted.size, sha256: counted.sha256(), filename, contentType };
   }
 }
 
 const DEFAULT_IDLE_MS = 60_000;
+
+/**
+ * An upload's bytes as they pass to storage: counted against the size limit, hashed, and dropped when the
+ * next bytes take longer than the idle limit. Iterate `chunks()` once; `size` and `sha256()` then describe it.
+ */
+export class CountedBytes {
+  size = 0;
+  private readonly hash = createHash("sha256");
+
+  constructor(
+    private readonly bytes: AsyncIterable<Uint8Array>,
+    private readonly limits: FileLimits,
+  ) {}
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    const source = this.bytes[Symbol.asyncIterator]();
+    const idleMs = this.limits.idleMs ?? DEFAULT_IDLE_MS;
+    for (;;) {
+      const next = await withinIdle(source.next(), idleMs);
+      if (next.done === true) return;
+      const chunk = next.value;
+      this.size += chunk.byteLength;
+      if (this.size > this.limits.maxBytes) throw new FileTooLargeError(this.limits.maxBytes);
+      this.hash.update(chunk);
+      yield chunk;
+    }
+  }
+
+  /** Hex SHA-256 of every byte read; once only. */
+  sha256(): string {
+    return this.hash.digest("hex");
+  }
+}
 
 /** `next`, or a refusal when it takes longer than `ms`. */
 async function withinIdle<T>(next: Promise<T>, ms: number): Promise<T> {

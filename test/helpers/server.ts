@@ -8,7 +8,7 @@ import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
 import { CallbackAllowlist, startCallbackWorker, type CallbackSettings } from "../../src/callbacks/index.js";
 import { openDatabase, type Database } from "../../src/database/index.js";
-import { LocalFileStore, type FileLimits } from "../../src/files/index.js";
+import { LocalFileStore, type FileLimits, type FileStore } from "../../src/files/index.js";
 import { WorkflowRegistry, type RegistryOptions, type WorkflowTypeDefinition } from "../../src/registry/index.js";
 import { createTemporalClient, TemporalEngine } from "../../src/temporal/index.js";
 import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js";
@@ -38,6 +38,8 @@ export interface TestServerOptions {
   readonly database?: Database;
   /** Upload limits of the server's own file store (a temporary folder, removed with the server). */
   readonly uploads?: Partial<FileLimits>;
+  /** Another file store (a bucket's) in place of the temporary folder's, with its size limit. */
+  readonly files?: { readonly store: FileStore; readonly maxBytes: number };
   /**
    * Completion callbacks on: the origins allowed, and a callback worker of the server's own (closed with it)
    * on `taskQueue` (a new one by default; a second server on the same queue takes over the deliveries).
@@ -56,7 +58,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const temporal = createTemporalClient({ address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE });
   const ownDatabase = options.database === undefined ? await openDatabase({}) : undefined;
   const database = options.database ?? ownDatabase!;
-  const files = testFiles(options.uploads);
+  const local = testFiles(options.uploads);
+  const files = options.files ?? local;
   const callbacks: CallbackSettings | undefined = options.callbacks && {
     attempts: 3,
     initialIntervalMs: 100,
@@ -66,12 +69,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const callbackWorker =
     callbacks &&
-    (await startCallbackWorker(
+    startCallbackWorker(
       { address: options.temporalAddress ?? inject("temporalAddress"), namespace: TEST_NAMESPACE },
       callbacks.taskQueue,
       { engine: new TemporalEngine(temporal), allowlist: callbacks.allowlist, database, logger: pino({ level: "silent" }) },
       (reason) => console.error(reason),
-    ));
+    );
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
     logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
@@ -88,7 +91,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as { port: number };
   return {
-    filesDir: files.dir,
+    filesDir: local.dir,
     baseUrl: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
     async close() {
@@ -96,7 +99,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await callbackWorker?.close();
       await temporal.close();
       await ownDatabase?.close();
-      await rm(files.dir, { recursive: true, force: true });
+      await rm(local.dir, { recursive: true, force: true });
     },
   };
 }
