@@ -190,7 +190,7 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: "unset: any",
     description: "media types UploadFile accepts, comma-separated (`text/csv,application/json,image/*`); others are invalid_argument",
     parse: (v) => {
-      const types = (v ?? "").split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "");
+      const types = parseList(v).map((t) => t.toLowerCase());
       const bad = types.find((t) => !/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/.test(t));
       if (bad !== undefined) throw new ConfigError(`FLOWGATE_UPLOAD_TYPES: "${bad}" is not a media type (type/subtype, or type/*)`);
       return types;
@@ -219,7 +219,7 @@ export const SETTINGS: readonly Setting[] = [
     description:
       "origins a start's completion callback may name, comma-separated (`https://hooks.example.com,https://*.example.com`); others are invalid_argument",
     parse: (v) => {
-      const origins = (v ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+      const origins = parseList(v);
       for (const origin of origins) {
         try {
           new CallbackAllowlist([origin]);
@@ -527,6 +527,11 @@ function parsePort(name: string, value: string | undefined, fallback: number): n
     throw new ConfigError(`${name} must be a port number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+/** A comma-separated list, its items trimmed, empty ones dropped; unset: none. */
+function parseList(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
 function parseInteger(name: string, value: string | undefined, fallback: number, min: number): number {

@@ -28,7 +28,7 @@ import {
   type TemporalClient,
   type TemporalTarget,
 } from "./temporal/index.js";
-import { createWorker, loadActivities, withSampleActivities, workflowsEntry, type Activities } from "./worker/index.js";
+import { createWorker, loadActivities, runWorker, withSampleActivities, workflowsEntry, type Activities } from "./worker/index.js";
 
 /** What the application's hooks and activities get: Flowgate's own connections and stores. */
 export interface FlowgateContext {
@@ -221,15 +221,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
         });
         cleanups.push(closeConnection);
         startWorker = () => {
-          const running = worker.run();
-          cleanups.push(async () => {
-            if (worker.getState() === "RUNNING") worker.shutdown();
-            await running.catch(() => undefined);
-          });
-          void running.then(
-            () => cleanups.length > 0 && onLost("the worker stopped"),
-            (err: unknown) => cleanups.length > 0 && onLost(`the worker failed: ${(err as Error).message}`),
-          );
+          cleanups.push(runWorker(worker, "the worker", (reason) => cleanups.length > 0 && onLost(reason)));
           log.info({ taskQueue: config.taskQueue, workflows, activities: Object.keys(userActivities ?? {}) }, "worker polling in this process");
         };
       } else if (config.startWorker) {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import type { TemporalTarget } from "../temporal/index.js";
-import { createWorker, type RunningWorker } from "../worker/index.js";
+import { createWorker, runWorker } from "../worker/index.js";
 import { createCallbackActivities, type CallbackDependencies } from "./activities.js";
 
 /** workflow.ts from source, workflow.js once compiled to dist/. */
@@ -29,7 +29,7 @@ export function startCallbackWorker(
   onLost: (reason: string) => void,
 ): { close(): Promise<void> } {
   let closing = false;
-  let running: { worker: RunningWorker["worker"]; done: Promise<void>; close: () => Promise<void> } | undefined;
+  let running: { stop: () => Promise<void>; close: () => Promise<void> } | undefined;
   let retry: NodeJS.Timeout | undefined;
   let wakeRetry: (() => void) | undefined;
 
@@ -47,12 +47,7 @@ export function startCallbackWorker(
           await close();
           return;
         }
-        const done = worker.run();
-        running = { worker, done, close };
-        void done.then(
-          () => closing || onLost("the callback worker stopped"),
-          (err: unknown) => closing || onLost(`the callback worker failed: ${(err as Error).message}`),
-        );
+        running = { stop: runWorker(worker, "the callback worker", onLost), close };
         return;
       } catch (err) {
         deps.logger.warn({ err, retryInMs: RETRY_CONNECT_MS }, "the callback worker cannot start yet; deliveries wait in Temporal meanwhile");
@@ -72,8 +67,7 @@ export function startCallbackWorker(
       wakeRetry?.();
       await started;
       if (running === undefined) return;
-      if (running.worker.getState() === "RUNNING") running.worker.shutdown();
-      await running.done.catch(() => undefined);
+      await running.stop();
       await running.close();
     },
   };

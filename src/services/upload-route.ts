@@ -1,10 +1,12 @@
 // UploadFile over REST: POST /workflows/v1/file as multipart/form-data, the form field "file" (the seed's
 // path, for browsers and curl). A client-streaming RPC has no REST form the transcoder can derive, so this
 // route feeds the same file store the RPC does, streaming the part through without holding it.
-import type { JsonObject } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
+import { UploadFileResponseSchema } from "../../gen/flowgate/workflow/v1/workflow_service_pb.js";
 import multipart from "@fastify/multipart";
 import type { FastifyInstance } from "fastify";
 import { FileTooLargeError, InvalidUploadError, type FileStore } from "../files/index.js";
+import { restError } from "../server/index.js";
 
 export interface UploadRouteOptions {
   readonly files: FileStore;
@@ -27,12 +29,15 @@ export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOp
     req.raw.once("close", onClose);
     try {
       const stored = await options.files.put({ filename: part.filename, contentType: part.mimetype }, part.file, gone.signal);
-      const body: JsonObject = { key: stored.key, size: String(stored.size), sha256: stored.sha256, filename: stored.filename, content_type: stored.contentType };
-      return await reply.code(200).send(body);
+      // UploadFileResponse in the REST layer's JSON form (proto field names, int64 as a string).
+      const answer = create(UploadFileResponseSchema, { ...stored, size: BigInt(stored.size) });
+      return await reply.code(200).send(toJson(UploadFileResponseSchema, answer, { useProtoFieldName: true, alwaysEmitImplicit: true }));
     } catch (err) {
-      // A body over the limit is 413 on REST, as any other too-large body is (DESIGN.md's error table).
-      if (err instanceof FileTooLargeError) return reply.code(413).type("application/json").send({ code: "resource_exhausted", message: err.message });
-      throw err;
+      // Mapped as everywhere, but a body over the limit is 413 on REST, as any other too-large body is
+      // (DESIGN.md's error table); every other failure goes to the server's error handler.
+      if (!(err instanceof FileTooLargeError)) throw err;
+      const { status, body } = restError(scope.flowgate.errors.toConnectError(err), 413);
+      return reply.code(status).type("application/json").send(body);
     } finally {
       req.raw.off("close", onClose);
     }

@@ -11,7 +11,7 @@ import {
   type Timestamp,
   type Value,
 } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   WorkflowArgs,
   WorkflowEventType,
@@ -52,7 +52,7 @@ import {
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
 import { passThrough } from "../server/iterables.js";
 import type { CompletionCallbacks } from "../callbacks/index.js";
-import type { FileStore } from "../files/index.js";
+import { InvalidUploadError, type FileStore } from "../files/index.js";
 import type { HandlerHooks, HookName } from "../handler/index.js";
 import { checkedObject, jsonToValue, optionalJson, valueToJson } from "./json.js";
 import { failureToProto, outcomeToProto, STATUS_TO_PROTO } from "./outcome.js";
@@ -77,12 +77,12 @@ export function createWorkflowService(
       const messages = requests[Symbol.asyncIterator]();
       const first = await messages.next();
       if (first.done === true || first.value.part.case !== "info") {
-        throw new ConnectError("info: the first message of an upload must carry the file's info (filename, content_type)", Code.InvalidArgument);
+        throw new InvalidUploadError("info: the first message of an upload must carry the file's info (filename, content_type)");
       }
       const info = first.value.part.value;
       const chunks = async function* () {
         for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
-          if (next.value.part.case !== "chunk") throw new ConnectError("chunk: every message after the first must carry a chunk of the file", Code.InvalidArgument);
+          if (next.value.part.case !== "chunk") throw new InvalidUploadError("chunk: every message after the first must carry a chunk of the file");
           yield next.value.part.value;
         }
       };
@@ -102,10 +102,11 @@ export function createWorkflowService(
       const callbackUrl = req.callback?.url;
       // A URL that may not be called is refused before the run starts.
       if (callbackUrl !== undefined) callbacks.check(callbackUrl);
-      const { workflowId, runId } = await operations.start(startRequest(req), boundOf(ctx));
+      const bound = boundOf(ctx);
+      const { workflowId, runId } = await operations.start(startRequest(req), bound);
       // Registered after the start: a failure here (Temporal gone) fails the call, and the client's retry
       // with the same request_id finds the run and registers its one delivery.
-      if (callbackUrl !== undefined) await callbacks.register({ workflowId, runId }, callbackUrl, boundOf(ctx));
+      if (callbackUrl !== undefined) await callbacks.register({ workflowId, runId }, callbackUrl, bound);
       return { workflowId, runId };
     },
 

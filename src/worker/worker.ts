@@ -77,3 +77,22 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     throw err;
   }
 }
+
+/**
+ * Runs `worker` until the returned stop: `onEnd` hears of it if it ends on its own first (a fatal error, its
+ * connection lost), named `name` ("the worker stopped", "the worker failed: …"). Stopping lets running
+ * tasks finish.
+ */
+export function runWorker(worker: Worker, name: string, onEnd: (reason: string) => void): () => Promise<void> {
+  let stopping = false;
+  const running = worker.run();
+  void running.then(
+    () => stopping || onEnd(`${name} stopped`),
+    (err: unknown) => stopping || onEnd(`${name} failed: ${(err as Error).message}`),
+  );
+  return async () => {
+    stopping = true;
+    if (worker.getState() === "RUNNING") worker.shutdown();
+    await running.catch(() => undefined);
+  };
+}
