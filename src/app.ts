@@ -15,7 +15,12 @@ import { checkTriggers, EVENTS_ERROR_TABLE, EventTriggers, type TriggerDefinitio
 import { OPERATIONS_ERROR_TABLE, WorkflowOperations, type WorkflowEngine } from "./operations/index.js";
 import { loadWorkflowsFile, REGISTRY_ERROR_TABLE, WorkflowRegistry, type WorkflowTypeDefinition } from "./registry/index.js";
 import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "./samples/index.js";
-import { cachedProbe, createServer, type Readiness } from "./server/index.js";
+import { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { AUTH_ERROR_TABLE } from "./auth/index.js";
+import { mapThroughTables } from "./errors/index.js";
+import { Metrics } from "./observability/index.js";
+import { cachedProbe, createServer, type AuthSettings, type Readiness } from "./server/index.js";
 import { createServices, uploadRoute } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
 
@@ -39,6 +44,10 @@ export interface AppOptions {
   readonly handler?: AppHandler | undefined;
   /** When set, the app is ready only once a worker has polled this task queue (the embedded worker's). */
   readonly workerTaskQueue?: string | undefined;
+  /** Where calls, Temporal requests and fired triggers are counted (GET /metrics); the app's own by default. */
+  readonly metrics?: Metrics | undefined;
+  /** Who may call what; absent: authentication off. */
+  readonly auth?: AuthSettings | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
 }
@@ -80,17 +89,22 @@ export async function loadDeclarations(
 
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
-  const engine = new TemporalEngine(options.temporal);
+  const metrics = options.metrics ?? new Metrics();
+  // Every call to Temporal is timed, its failure counted by the Connect code it maps to.
+  const engine = metrics.timeTemporal(new TemporalEngine(options.temporal), (err) => codeToString(mapThroughTables([TEMPORAL_ERROR_TABLE], err)?.code ?? Code.Internal));
   const workflows = new WorkflowOperations(engine, options.registry, {
     defaultTaskQueue: config.taskQueue,
     runTimeoutMs: config.runTimeoutMs,
   });
-  const triggers = new EventTriggers(options.triggers ?? [], workflows);
+  const triggers = new EventTriggers(options.triggers ?? [], workflows, (fired) =>
+    metrics.triggersFired.inc({ trigger: fired.triggerId, outcome: fired.started ? "started" : "already_started" }),
+  );
   const configs = new ConfigStore(options.database);
   const configMaps = new ConfigMaps(options.configMaps ?? {});
   const hooks = new HandlerHooks(options.handler);
   const callbacks = new CompletionCallbacks(engine, options.callbacks ?? { allowlist: new CallbackAllowlist([]), taskQueue: "", attempts: 0 });
   const errorTables = [
+    AUTH_ERROR_TABLE,
     OPERATIONS_ERROR_TABLE,
     EVENTS_ERROR_TABLE,
     CONFIGS_ERROR_TABLE,
@@ -107,6 +121,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     readiness,
     logger: options.logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    auth: options.auth,
+    metrics,
     tls: options.tls,
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.

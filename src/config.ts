@@ -69,6 +69,17 @@ export interface Config {
   readonly callbackAllow: readonly string[];
   /** POST attempts per completion callback before its dead letter. */
   readonly callbackAttempts: number;
+  /** The API keys file (FLOWGATE_API_KEYS_FILE); set: API keys are accepted and authentication is on. */
+  readonly apiKeysFile: string | undefined;
+  /** Where JWT signing keys are published; set: tokens are accepted and authentication is on. */
+  readonly jwtJwksUrl: string | undefined;
+  /** A local JWKS file, for signing keys that are not published. */
+  readonly jwtKeysFile: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly jwtClockSkewSeconds: number;
+  /** Platform parts anyone may call with authentication on: "health", "reflection", "metrics". */
+  readonly authPublic: readonly ("health" | "reflection" | "metrics")[];
   /** Settings that are valid but probably not what was meant; logged at start-up. */
   readonly warnings: readonly string[];
 }
@@ -236,6 +247,71 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: "`10`",
     description: "POST attempts per completion callback (backoff from 1 s, doubling, at most 5 min apart) before a dead letter is recorded",
     parse: (v) => parseInteger("FLOWGATE_CALLBACK_ATTEMPTS", v, 10, 1),
+  },
+  {
+    variable: "FLOWGATE_API_KEYS_FILE",
+    key: "apiKeysFile",
+    defaultText: "unset",
+    description:
+      "YAML or JSON file of API keys (`keys: [{name, sha256, scopes}]`, the key's SHA-256, never the key); set, authentication is on and keys are accepted as `Authorization: Bearer <key>` or `x-api-key`",
+    parse: (v, ctx) => (v !== undefined ? path.resolve(ctx.cwd, v) : undefined),
+  },
+  {
+    variable: "FLOWGATE_JWT_JWKS_URL",
+    key: "jwtJwksUrl",
+    defaultText: "unset",
+    description: "URL of the identity provider's JSON Web Key Set; set, authentication is on and JWT bearer tokens are accepted",
+    parse: (v) => {
+      if (v === undefined) return undefined;
+      if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) throw new ConfigError(`FLOWGATE_JWT_JWKS_URL: "${v}" is not an http(s) URL`);
+      return v;
+    },
+  },
+  {
+    variable: "FLOWGATE_JWT_KEYS_FILE",
+    key: "jwtKeysFile",
+    defaultText: "unset",
+    description: "a local JWKS file (`{\"keys\": [...]}`) of the token signing keys, in place of `FLOWGATE_JWT_JWKS_URL`",
+    parse: (v, ctx) => {
+      if (v !== undefined && ctx.parsed.jwtJwksUrl !== undefined) throw new ConfigError("FLOWGATE_JWT_KEYS_FILE and FLOWGATE_JWT_JWKS_URL: set one, not both");
+      return v !== undefined ? path.resolve(ctx.cwd, v) : undefined;
+    },
+  },
+  {
+    variable: "FLOWGATE_JWT_ISSUER",
+    key: "jwtIssuer",
+    defaultText: "unset: any",
+    description: "the `iss` a token must carry",
+    parse: (v) => v,
+  },
+  {
+    variable: "FLOWGATE_JWT_AUDIENCE",
+    key: "jwtAudience",
+    defaultText: "unset: any",
+    description: "the `aud` a token must carry (set it: a token issued for another service is otherwise accepted)",
+    parse: (v) => v,
+  },
+  {
+    variable: "FLOWGATE_JWT_CLOCK_SKEW",
+    key: "jwtClockSkewSeconds",
+    defaultText: "`30s`",
+    description: "clock difference tolerated on a token's `exp` and `nbf`",
+    parse: (v) => Math.round(parseDuration("FLOWGATE_JWT_CLOCK_SKEW", v, 30_000) / 1000),
+  },
+  {
+    variable: "FLOWGATE_AUTH_PUBLIC",
+    key: "authPublic",
+    defaultText: "`health,reflection,metrics`",
+    description:
+      "with authentication on, the platform parts anyone may call: `health` (probes, `grpc.health.v1`), `reflection`, `metrics`; `none` for none (the others then need any valid credential)",
+    parse: (v) => {
+      if (v === undefined) return ["health", "reflection", "metrics"];
+      if (v.toLowerCase() === "none") return [];
+      const parts = parseList(v);
+      const bad = parts.find((p) => !["health", "reflection", "metrics"].includes(p));
+      if (bad !== undefined) throw new ConfigError(`FLOWGATE_AUTH_PUBLIC: "${bad}" is not health, reflection or metrics (or none)`);
+      return parts;
+    },
   },
   {
     variable: "FLOWGATE_DATABASE_URL",

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createApp, loadDeclarations } from "./app.js";
+import { declaredScopes, openAuthenticator, type Authenticator } from "./auth/index.js";
 import { CallbackAllowlist, startCallbackWorker } from "./callbacks/index.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { ConfigStore } from "./configs/index.js";
@@ -17,7 +18,8 @@ import { assertPortFree, ensureTemporalCli, spawnWorkerProcess, startDevServer }
 import type { TriggerDefinition } from "./events/index.js";
 import { openFileStore, type FileStore } from "./files/index.js";
 import { HandlerHooks, loadHandlerModule, type AppHandler } from "./handler/index.js";
-import { createLogger } from "./observability/index.js";
+import { createLogger, Metrics } from "./observability/index.js";
+import { SERVICE_DESCRIPTORS } from "./services/index.js";
 import { defineWorkflowType } from "./registry/index.js";
 import {
   checkTemporal,
@@ -121,6 +123,8 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
 
   const build = async (): Promise<FastifyInstance> => {
     // Everything that can be refused is checked before anything is started.
+    const authenticator = await openAuthenticator(config, declaredScopes(SERVICE_DESCRIPTORS));
+    logAuth(log, authenticator, config);
     const tls = config.tls && {
       cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
       key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
@@ -259,6 +263,8 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
         files: { store: files, maxBytes: config.uploadMaxBytes },
         callbacks,
         workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
+        auth: { authenticator, publicParts: new Set(config.authPublic) },
+        metrics: new Metrics({ processMetrics: true }),
         tls,
       });
       cleanups.push(() => app.close());
@@ -317,6 +323,14 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
           },
           `Flowgate serves gRPC, gRPC-Web, Connect and REST on ${url}` + (config.tls ? " (and TLS on the same port)" : ""),
         );
+        const authOn = config.apiKeysFile !== undefined || config.jwtJwksUrl !== undefined || config.jwtKeysFile !== undefined;
+        if (!isLoopback(host) && !authOn && config.tls === undefined) {
+          log.warn(
+            { host },
+            `Flowgate listens on ${host}, beyond this machine, with authentication off and no TLS: every workflow, event and config it serves ` +
+              "can be read and changed by anyone who reaches the port, in cleartext. Fine behind a proxy that terminates TLS and checks callers; otherwise set FLOWGATE_API_KEYS_FILE and FLOWGATE_TLS_CERT_FILE",
+          );
+        }
         return url;
       } catch (err) {
         // Nothing started stays running: the dev server, the worker, the stores.
@@ -370,4 +384,23 @@ async function assertReadable(file: string | undefined, variable: string): Promi
   } catch (err) {
     throw new ConfigError(`${variable}: cannot read "${file}": ${(err as Error).message}`);
   }
+}
+
+/** Says, at start-up, who may call: loudly when anyone may. */
+function logAuth(log: Logger, authenticator: Authenticator, config: Config): void {
+  if (!authenticator.enabled) {
+    log.warn(
+      "authentication is OFF: anyone who can reach this port can start, signal and terminate workflows, publish events and change configs. " +
+        "Set FLOWGATE_API_KEYS_FILE or FLOWGATE_JWT_JWKS_URL to turn it on",
+    );
+    return;
+  }
+  log.info({ accepts: authenticator.describe(), public: config.authPublic }, "authentication is on");
+  if ((config.jwtJwksUrl !== undefined || config.jwtKeysFile !== undefined) && config.jwtAudience === undefined) {
+    log.warn("FLOWGATE_JWT_AUDIENCE is unset: a token the identity provider issued for any other service is accepted here too");
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

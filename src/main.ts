@@ -2,6 +2,7 @@
 // `npm start`: the library with nothing handed in. The configuration decides everything: the embedded
 // Temporal and a worker process when no cluster is configured, the workflow-types file, the handler module.
 // It listens and stops everything cleanly on SIGINT / SIGTERM / SIGHUP.
+import { AuthConfigError } from "./auth/index.js";
 import { ConfigError } from "./config.js";
 import { PortTakenError } from "./embedded/index.js";
 import { TriggerRegistrationError } from "./events/index.js";
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
 
 /** A setting or declaration that cannot be used: refused before anything starts. */
 function isRefusal(err: unknown): boolean {
-  return err instanceof ConfigError || err instanceof RegistrationError || err instanceof TriggerRegistrationError || err instanceof HandlerModuleError;
+  return err instanceof ConfigError || err instanceof AuthConfigError || err instanceof RegistrationError || err instanceof TriggerRegistrationError || err instanceof HandlerModuleError;
 }
 
 main().catch((err: unknown) => {

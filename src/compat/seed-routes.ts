@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import {
   isOpen,
   type CallBound,
@@ -28,6 +28,7 @@ import {
   type WorkflowOperations,
 } from "../operations/index.js";
 import {
+  callerOf,
   CONTENT_TYPE_BY_FORMAT,
   formatError,
   formatMessage,
@@ -45,6 +46,12 @@ export interface CompatRoutesOptions {
   /** How long GET /workflows/{id}/result waits for the run to close: the server's run timeout. */
   readonly resultWaitMs: number;
 }
+
+// Who may call each path: the scope of the WorkflowService RPC it does the work of.
+const READ = { access: { scope: "workflows.read" } } as const;
+const WRITE = { access: { scope: "workflows.write" } } as const;
+const ADMIN = { access: { scope: "workflows.admin" } } as const;
+const STATUS = { access: { platform: "health" } } as const;
 
 /** GET /handlers answers with one page of the newest runs. */
 const HANDLERS_PAGE_SIZE = 100;
@@ -76,16 +83,16 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
 
   // ---- FastAPI + Temporal: the body is the workflow's input ----
 
-  scope.post<{ Params: { workflow_type: string } }>("/workflows/:workflow_type", async (req, reply) => {
-    return seedOutcome(await workflows.run(startOf(req.params.workflow_type, req.body as JsonValue | undefined), boundOf(reply)));
+  scope.post<{ Params: { workflow_type: string } }>("/workflows/:workflow_type", { config: WRITE }, async (req, reply) => {
+    return seedOutcome(await workflows.run(startOf(req, req.params.workflow_type, req.body as JsonValue | undefined), boundOf(reply)));
   });
 
-  scope.post<{ Params: { workflow_type: string } }>("/workflows/:workflow_type/async", async (req, reply) => {
-    const run = await workflows.start(startOf(req.params.workflow_type, req.body as JsonValue | undefined), boundOf(reply));
+  scope.post<{ Params: { workflow_type: string } }>("/workflows/:workflow_type/async", { config: WRITE }, async (req, reply) => {
+    const run = await workflows.start(startOf(req, req.params.workflow_type, req.body as JsonValue | undefined), boundOf(reply));
     return { workflow_id: run.workflowId, run_id: run.runId, status: "started" };
   });
 
-  scope.get<{ Params: { workflow_id: string } }>("/workflows/:workflow_id/status", async (req, reply) => {
+  scope.get<{ Params: { workflow_id: string } }>("/workflows/:workflow_id/status", { config: READ }, async (req, reply) => {
     const d = await workflows.status({ workflowId: req.params.workflow_id, runId: "" }, boundOf(reply));
     return {
       workflow_id: d.workflowId,
@@ -98,29 +105,29 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   });
 
   // Waits for the run to close, for as long as a run-and-wait would; still running then: 202.
-  scope.get<{ Params: { workflow_id: string } }>("/workflows/:workflow_id/result", async (req, reply) => {
+  scope.get<{ Params: { workflow_id: string } }>("/workflows/:workflow_id/result", { config: READ }, async (req, reply) => {
     const outcome = await workflows.result({ workflowId: req.params.workflow_id, runId: "" }, options.resultWaitMs, boundOf(reply));
     return reply.code(isOpen(outcome.status) ? 202 : 200).send(seedOutcome(outcome));
   });
 
   // ---- LlamaIndex WorkflowServer: a handler is a workflow id (its latest run) ----
 
-  scope.get("/workflows", async () => ({ workflows: workflows.registry.list().map((t) => t.name) }));
+  scope.get("/workflows", { config: READ }, async () => ({ workflows: workflows.registry.list().map((t) => t.name) }));
 
-  scope.post<{ Params: { name: string } }>("/workflows/:name/run", async (req, reply) => {
+  scope.post<{ Params: { name: string } }>("/workflows/:name/run", { config: WRITE }, async (req, reply) => {
     const bound = boundOf(reply);
-    const outcome = await workflows.run(startOf(req.params.name, runInput(req.body as JsonValue | undefined)), bound);
+    const outcome = await workflows.run(startOf(req, req.params.name, runInput(req.body as JsonValue | undefined)), bound);
     const run = await workflows.status({ workflowId: outcome.workflowId, runId: outcome.runId }, bound);
     return handlerOf(run, outcome.outcome);
   });
 
-  scope.post<{ Params: { name: string } }>("/workflows/:name/run-nowait", async (req, reply) => {
-    const run = await workflows.start(startOf(req.params.name, runInput(req.body as JsonValue | undefined)), boundOf(reply));
+  scope.post<{ Params: { name: string } }>("/workflows/:name/run-nowait", { config: WRITE }, async (req, reply) => {
+    const run = await workflows.start(startOf(req, req.params.name, runInput(req.body as JsonValue | undefined)), boundOf(reply));
     // As LlamaIndex does, the answer comes from the start itself: running, started now.
     return handlerOf({ ...run, workflowType: req.params.name, status: "RUNNING", startTime: new Date(), closeTime: undefined }, undefined);
   });
 
-  scope.get<{ Querystring: Record<string, unknown> }>("/handlers", async (req, reply) => {
+  scope.get<{ Querystring: Record<string, unknown> }>("/handlers", { config: READ }, async (req, reply) => {
     const bound = boundOf(reply);
     const status = queryText(req.query.status);
     const query = status === undefined ? EVERY_HANDLER_QUERY : HANDLER_STATUS_QUERY[status];
@@ -145,18 +152,18 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
     return { handlers };
   });
 
-  scope.get<{ Params: { handler_id: string } }>("/handlers/:handler_id", async (req, reply) => {
+  scope.get<{ Params: { handler_id: string } }>("/handlers/:handler_id", { config: READ }, async (req, reply) => {
     return currentHandler(workflows, req.params.handler_id, boundOf(reply));
   });
 
   // The result without waiting: 202 while the run is going, 200 once it closed.
-  scope.get<{ Params: { handler_id: string } }>("/results/:handler_id", async (req, reply) => {
+  scope.get<{ Params: { handler_id: string } }>("/results/:handler_id", { config: READ }, async (req, reply) => {
     const handler = await currentHandler(workflows, req.params.handler_id, boundOf(reply));
     return reply.code(handler.status === "running" ? 202 : 200).send(handler);
   });
 
   // Cancel, not terminate: the workflow gets to clean up. A closed run is refused (FailedPrecondition).
-  scope.post<{ Params: { handler_id: string } }>("/handlers/:handler_id/cancel", async (req, reply) => {
+  scope.post<{ Params: { handler_id: string } }>("/handlers/:handler_id/cancel", { config: ADMIN }, async (req, reply) => {
     await workflows.stop({ workflowId: req.params.handler_id, runId: "", terminate: false, reason: CANCEL_REASON }, boundOf(reply));
     return { status: "cancelled" };
   });
@@ -165,7 +172,7 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   // replica, and a reconnect resumes after the event its Last-Event-ID names. No HEAD route: Fastify's would
   // drain the stream after answering, watching an open run for nobody.
   type EventsRoute = { Params: { handler_id: string }; Querystring: Record<string, unknown> };
-  scope.get<EventsRoute>("/events/:handler_id", { exposeHeadRoute: false }, async (req, reply) => {
+  scope.get<EventsRoute>("/events/:handler_id", { exposeHeadRoute: false, config: READ }, async (req, reply) => {
     const format: StreamFormat = (queryText(req.query.sse) ?? "true").toLowerCase() === "true" ? "sse" : "ndjson";
     const resume = lastEventIdOf(req.headers["last-event-id"]);
     const bound = boundOf(reply);
@@ -182,7 +189,7 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   });
 
   // Sends an event into a running workflow: a signal, named by `step` or by the event envelope's type.
-  scope.post<{ Params: { handler_id: string } }>("/events/:handler_id", async (req, reply) => {
+  scope.post<{ Params: { handler_id: string } }>("/events/:handler_id", { config: WRITE }, async (req, reply) => {
     const body = req.body as JsonValue | undefined;
     if (!isObject(body)) throw new ConnectError('request body: must be a JSON object {"event": ..., "step": ...}', Code.InvalidArgument);
     const event = readEvent(body.event, "event");
@@ -202,7 +209,7 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
 
   // The WorkflowServer's status, for clients that ask for JSON; anything else gets the 404 it gets today
   // (the web console will answer there).
-  scope.get("/", async (req, reply) => {
+  scope.get("/", { config: STATUS }, async (req, reply) => {
     if (!/\bapplication\/json\b/i.test(req.headers.accept ?? "")) return reply.callNotFound();
     const { ready, checks } = await options.readiness.check();
     // "reachable" is the word the app's readiness check uses for a Temporal that answers.
@@ -210,8 +217,8 @@ export async function compatRoutes(scope: FastifyInstance, options: CompatRoutes
   });
 }
 
-function startOf(workflowType: string, input: JsonValue | undefined): StartRequest {
-  return { workflowType, workflowId: "", taskQueue: "", input, requestId: "" };
+function startOf(req: FastifyRequest, workflowType: string, input: JsonValue | undefined): StartRequest {
+  return { workflowType, workflowId: "", taskQueue: "", input, requestId: "", caller: callerOf(req) };
 }
 
 /**

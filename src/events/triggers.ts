@@ -56,6 +56,8 @@ export class EventTriggers {
   constructor(
     triggers: readonly TriggerDefinition[],
     private readonly operations: WorkflowOperations,
+    /** Told of each trigger fired (for the metrics): whether it started its run or found it started. */
+    private readonly onFired: (fired: FiredTrigger) => void = () => undefined,
   ) {
     checkTriggers(triggers, operations.registry);
     this.triggers = triggers;
@@ -83,10 +85,10 @@ export class EventTriggers {
    * (with the first failure, naming its trigger) so the sender delivers again; the starts that succeeded are
    * then found, not repeated.
    */
-  async publish(event: PublishedEvent, bound: CallBound): Promise<FiredTrigger[]> {
+  async publish(event: PublishedEvent, bound: CallBound, caller?: string): Promise<FiredTrigger[]> {
     if (event.id === "") throw new InvalidEventError("event.id: is required (in the event, or as the path's event_id): triggers deduplicate on it");
     const matched = this.triggers.filter((t) => matchesFilter(t.filter, event));
-    const results = await Promise.allSettled(matched.map((t) => this.fire(t, event, bound)));
+    const results = await Promise.allSettled(matched.map((t) => this.fire(t, event, bound, caller)));
     const failed = results.findIndex((r) => r.status === "rejected");
     if (failed >= 0) throw new ErrorContext(`trigger "${matched[failed]!.id}"`, (results[failed] as PromiseRejectedResult).reason);
     return results.map((r) => (r as PromiseFulfilledResult<FiredTrigger>).value);
@@ -98,7 +100,7 @@ export class EventTriggers {
    * start succeeds (and reports `started`); every other one is refused as already started, open or closed,
    * and answers with the run it finds there.
    */
-  private async fire(trigger: TriggerDefinition, event: PublishedEvent, bound: CallBound): Promise<FiredTrigger> {
+  private async fire(trigger: TriggerDefinition, event: PublishedEvent, bound: CallBound, caller: string | undefined): Promise<FiredTrigger> {
     const workflowId = `${trigger.id}:${event.id}`;
     const fired = { triggerId: trigger.id, workflowType: trigger.workflowType, workflowId };
     try {
@@ -110,14 +112,19 @@ export class EventTriggers {
           input: inputOf(trigger, event),
           requestId: "",
           options: { ...NO_OPTIONS, idReusePolicy: "REJECT_DUPLICATE" },
+          caller,
         },
         bound,
       );
-      return { ...fired, runId: run.runId, started: true };
+      const result = { ...fired, runId: run.runId, started: true };
+      this.onFired(result);
+      return result;
     } catch (err) {
       if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
       const existing = await this.operations.status({ workflowId, runId: "" }, bound);
-      return { ...fired, runId: existing.runId, started: false };
+      const result = { ...fired, runId: existing.runId, started: false };
+      this.onFired(result);
+      return result;
     }
   }
 }

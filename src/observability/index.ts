@@ -1,1 +1,3 @@
 export { createLogger } from "./logger.js";
+export { Metrics } from "./metrics.js";
+export type { MetricsOptions, ProtocolLabel } from "./metrics.js";

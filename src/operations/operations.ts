@@ -35,6 +35,8 @@ export interface StartRequest {
   readonly requestId: string;
   /** Memo, search attributes, policies, timeouts, retries, delay; absent: the type's defaults. */
   readonly options?: StartOptions;
+  /** Who asked ("key:billing", "jwt:alice"), recorded in the run's memo; absent with authentication off. */
+  readonly caller?: string | undefined;
 }
 
 /** A start's options as a client asks for them; undefined (or empty) means "not given". */
@@ -80,6 +82,8 @@ export interface OperationsOptions {
 
 /** Memo key that records the request_id a run was started for, so a retried start can recognise it. */
 const REQUEST_ID_MEMO = "flowgate.request_id";
+/** Memo key that records the authenticated caller who started a run. */
+export const CALLER_MEMO = "flowgate.caller";
 
 /** How many earlier runs of a workflow id a retried start looks through for the run its request_id made. */
 const EARLIER_RUNS_SEARCHED = 1000;
@@ -140,7 +144,11 @@ export class WorkflowOperations {
     const derivedId = req.workflowId === "" && req.requestId !== "";
     const workflowId =
       req.workflowId !== "" ? req.workflowId : derivedId ? `${type.name}-${req.requestId}` : `${type.name}-${randomUUID()}`;
-    const memo = { ...o?.memo, ...(req.requestId !== "" ? { [REQUEST_ID_MEMO]: req.requestId } : {}) };
+    const memo = {
+      ...o?.memo,
+      ...(req.requestId !== "" ? { [REQUEST_ID_MEMO]: req.requestId } : {}),
+      ...(req.caller !== undefined ? { [CALLER_MEMO]: req.caller } : {}),
+    };
     const searchAttributes = o?.searchAttributes ?? {};
     return {
       workflowType: type.name,

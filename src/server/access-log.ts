@@ -4,11 +4,17 @@
 // completed"), which costs a plain route half its throughput; the RPC layer fills in the call's record
 // instead of logging a line of its own.
 import { createContextKey } from "@connectrpc/connect";
+import type { ProtocolLabel } from "../observability/index.js";
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 
 /** What the RPC layer learnt about a call, for its one log line. */
 export interface CallRecord {
-  readonly log: FastifyBaseLogger;
+  /** The request's logger; once the caller is known, a child that names it. */
+  log: FastifyBaseLogger;
+  /** The authenticated caller ("key:billing"); absent with authentication off. */
+  caller?: string;
+  /** How the call came in; "http" until an RPC route says otherwise. */
+  protocol?: ProtocolLabel;
   procedure?: string;
   /** The Connect code of a failed call ("not_found"); absent when it succeeded. */
   code?: string;
@@ -45,7 +51,9 @@ export class OneLinePerRequest extends LogController {
       req: { method: req.method, url: req.url, remoteAddress: req.raw.socket?.remoteAddress },
       res: { statusCode: reply.statusCode },
       responseTime: Math.round(reply.elapsedTime * 100) / 100,
+      protocol: record?.protocol,
       rpc: record?.procedure,
+      caller: record?.caller,
       code: record?.code,
       reason: record?.reason,
     };

@@ -11,6 +11,7 @@ import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { restError } from "./errors.js";
+import { streamingRpcOf } from "./metrics.js";
 
 export interface ConnectRoutesOptions {
   readonly handlers: readonly UniversalHandler[];
@@ -38,7 +39,8 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
   }
   for (const handler of options.handlers) {
     const bidi = handler.method.methodKind === "bidi_streaming";
-    scope.all(handler.requestPath, async (req, reply) => {
+    const config = { access: "rpc", rpcForm: "connect", streamingRpc: streamingRpcOf(handler) } as const;
+    scope.all(handler.requestPath, { config }, async (req, reply) => {
       if (bidi && req.raw.httpVersionMajor === 1) return refuseBidiOverHttp1(req, reply, handler.method.name);
       try {
         const response = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as JsonValue | undefined, options.contextValues(req)));

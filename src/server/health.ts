@@ -68,9 +68,9 @@ export function createHealthService(served: readonly DescService[], probe: Readi
 
 /** A Fastify plugin: the HTTP probes. */
 export async function httpHealthRoutes(scope: FastifyInstance, options: { readonly readiness: ReadinessProbe }): Promise<void> {
-  scope.get("/health/live", async () => ({ status: "ok" }));
+  scope.get("/health/live", { config: { access: { platform: "health" } } }, async () => ({ status: "ok" }));
   for (const path of ["/health", "/health/ready"]) {
-    scope.get(path, async (_req, reply) => {
+    scope.get(path, { config: { access: { platform: "health" } } }, async (_req, reply) => {
       const { ready, checks } = await options.readiness.check();
       return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", ...checks });
     });

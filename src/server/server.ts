@@ -7,8 +7,13 @@ import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Authenticator, PLATFORM_PARTS, type Access } from "../auth/index.js";
 import type { ErrorTable } from "../errors/index.js";
+import { accessByMethod, createAuthInterceptor, guardRoutes, type AuthSettings } from "./auth.js";
 import { connectRoutes } from "./connect.js";
+import { instrumentRoutes } from "./metrics.js";
+import { Metrics } from "../observability/index.js";
 import { callRecordOf, kCall, OneLinePerRequest } from "./access-log.js";
 import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramework, type ErrorMapper } from "./errors.js";
 import { answerNoRoute } from "./fallback.js";
@@ -29,6 +34,10 @@ export interface ServerOptions {
   readonly bodyLimitBytes: number;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** Where calls are counted (GET /metrics); a registry of the app's own by default. */
+  readonly metrics?: Metrics | undefined;
+  /** Who may call what; absent: authentication off, every platform part public. */
+  readonly auth?: AuthSettings | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
   readonly streamHeartbeatMs?: number | undefined;
 }
@@ -43,6 +52,9 @@ declare module "fastify" {
     readonly flowgate: { readonly shutdown: AbortSignal; readonly errors: ErrorMapper };
   }
 }
+
+/** A request id taken from the caller: printable ASCII without spaces, at most 128 characters. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** In-flight calls get this long to finish once the app starts closing; then their signal aborts. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -70,15 +82,31 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     },
     // One line per request instead of Fastify's two.
     logController: new OneLinePerRequest(),
-    requestIdHeader: "x-request-id",
-    genReqId: () => randomUUID(),
+    // The caller's x-request-id when it is a sane one (what a proxy or client generated), else a new UUID;
+    // either way it is on every log line of the call and goes back in the x-request-id response header.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     return503OnClosing: true,
   });
+
+  app.addHook("onRequest", (req, reply, done) => {
+    void reply.header("x-request-id", req.id);
+    done();
+  });
+  const auth: AuthSettings = options.auth ?? { authenticator: new Authenticator(), publicParts: new Set(PLATFORM_PARTS) };
+  // Before any route: from here on, a route that declares no access cannot be registered. Calls are
+  // counted before they are checked, so refusals show in the metrics too.
+  instrumentRoutes(app, options.metrics ?? new Metrics());
+  guardRoutes(app, auth);
 
   const mapper = createErrorMapper(options.errorTables);
   // Set before any plugin registers: Fastify scopes take their handlers when they are created.
   app.setErrorHandler((err: FastifyError | ConnectError, req, reply) => {
     const { status, body } = restErrorOfFramework(err, mapper);
+    callRecordOf(req).code = body.code as string;
     if (status >= 500) req.log.error({ err }, "request failed");
     return reply.code(status).type("application/json").send(body);
   });
@@ -102,13 +130,21 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   });
   app.decorate("flowgate", { shutdown: shutdown.signal, errors: mapper });
 
+  // Read from the contract once: an RPC that declares no scope stops the server here, before it starts.
+  const access = new Map<DescMethod, Access>();
   const handlers = buildHandlers(options.services, {
-    // The error interceptor comes first, so it sees (and maps) every failure, validation's included.
-    interceptors: [createErrorInterceptor(mapper), createValidateInterceptor()],
+    // The error interceptor comes first, so it sees (and maps) every failure, validation's included. The
+    // caller is checked before the request is: an unknown caller learns nothing about what it sent.
+    interceptors: [
+      createErrorInterceptor(mapper),
+      ...(auth.authenticator.enabled ? [createAuthInterceptor(auth, access)] : []),
+      createValidateInterceptor(),
+    ],
     readMaxBytes: options.bodyLimitBytes,
     shutdownSignal: shutdown.signal,
     readiness: options.readiness,
   });
+  for (const [method, needed] of accessByMethod(handlers, auth.publicParts)) access.set(method, needed);
   const contextValues = (req: FastifyRequest) => createContextValues().set(kCall, callRecordOf(req));
 
   await app.register(connectRoutes, { handlers, contextValues });

@@ -7,6 +7,7 @@ import type { CloudEvent, EventConditionSchema, TriggerSchema } from "../../gen/
 import type { EventsService } from "../../gen/flowgate/events/v1/events_service_pb.js";
 import { inputPathOf, type EventCondition, type EventTriggers, type PublishedEvent, type TriggerDefinition } from "../events/index.js";
 import { callBound } from "../operations/index.js";
+import { kCall } from "../server/index.js";
 import { jsonToValue, optionalJson } from "./json.js";
 
 /** Dapr's sidecar reads these words in the response body: delivered, and dropped on purpose. */
@@ -17,7 +18,7 @@ export function createEventsService(triggers: EventTriggers): ServiceImpl<typeof
   return {
     async publishEvent(req, ctx) {
       const event = eventFromProto(req.event, req.eventId);
-      const fired = await triggers.publish(event, callBound(ctx.signal, ctx.timeoutMs()));
+      const fired = await triggers.publish(event, callBound(ctx.signal, ctx.timeoutMs()), ctx.values.get(kCall)?.caller);
       return {
         eventId: event.id,
         fired: fired.map((f) => ({

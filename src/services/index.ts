@@ -26,6 +26,9 @@ export interface ServiceDeps {
   readonly callbacks: CompletionCallbacks;
 }
 
+/** The application services' descriptors: what the contract declares (its scopes, for the auth configuration). */
+export const SERVICE_DESCRIPTORS = [WorkflowService, EventsService, ConfigService] as const;
+
 /** The application services, in the order `grpcurl list` shows them. */
 export function createServices(deps: ServiceDeps): ServedService[] {
   return [

@@ -50,6 +50,7 @@ import {
   type WorkflowStatusName,
 } from "../operations/index.js";
 import type { HandlerDefinition, IdReusePolicy, JsonSchema, WorkflowTypeDefinition } from "../registry/index.js";
+import { kCall } from "../server/index.js";
 import { passThrough } from "../server/iterables.js";
 import type { CompletionCallbacks } from "../callbacks/index.js";
 import { InvalidUploadError, type FileStore } from "../files/index.js";
@@ -103,7 +104,7 @@ export function createWorkflowService(
       // A URL that may not be called is refused before the run starts.
       if (callbackUrl !== undefined) callbacks.check(callbackUrl);
       const bound = boundOf(ctx);
-      const { workflowId, runId } = await operations.start(startRequest(req), bound);
+      const { workflowId, runId } = await operations.start(startRequest(req, ctx), bound);
       // Registered after the start: a failure here (Temporal gone) fails the call, and the client's retry
       // with the same request_id finds the run and registers its one delivery.
       if (callbackUrl !== undefined) await callbacks.register({ workflowId, runId }, callbackUrl, bound);
@@ -111,7 +112,7 @@ export function createWorkflowService(
     },
 
     async runWorkflow(req, ctx) {
-      return outcomeToProto(await operations.run(startRequest(req), boundOf(ctx)));
+      return outcomeToProto(await operations.run(startRequest(req, ctx), boundOf(ctx)));
     },
 
     async getWorkflowStatus(req, ctx) {
@@ -173,7 +174,7 @@ export function createWorkflowService(
 
     async signalWithStart(req: SignalWithStartRequest, ctx) {
       return operations.signalWithStart(
-        { ...startRequest(req), signalName: req.signalName, signalInput: optionalJson(req.signalInput, "signal_input") },
+        { ...startRequest(req, ctx), signalName: req.signalName, signalInput: optionalJson(req.signalInput, "signal_input") },
         boundOf(ctx),
       );
     },
@@ -265,8 +266,9 @@ const ID_REUSE_TO_PROTO: Readonly<Record<IdReusePolicy, WorkflowIdReusePolicy>> 
   REJECT_DUPLICATE: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 };
 
-function startRequest(req: StartWorkflowRequest | RunWorkflowRequest | SignalWithStartRequest): StartRequest {
+function startRequest(req: StartWorkflowRequest | RunWorkflowRequest | SignalWithStartRequest, ctx: HandlerContext): StartRequest {
   return {
+    caller: ctx.values.get(kCall)?.caller,
     workflowType: req.workflowType,
     workflowId: req.workflowId,
     taskQueue: req.taskQueue,

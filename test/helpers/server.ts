@@ -34,6 +34,10 @@ export interface TestServerOptions {
   readonly triggers?: AppOptions["triggers"];
   readonly configMaps?: AppOptions["configMaps"];
   readonly handler?: AppOptions["handler"];
+  /** Where the app logs; silent (or FLOWGATE_TEST_LOG_LEVEL) by default. */
+  readonly logger?: AppOptions["logger"];
+  /** Who may call what (an Authenticator and the public platform parts); authentication off by default. */
+  readonly auth?: AppOptions["auth"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
   readonly database?: Database;
   /** Upload limits of the server's own file store (a temporary folder, removed with the server). */
@@ -77,13 +81,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     );
   const app = await createApp({
     config: { bodyLimitBytes: 64 * 1024, taskQueue: TEST_TASK_QUEUE, runTimeoutMs: 30_000, ...options.config },
-    logger: pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
+    logger: options.logger ?? pino({ level: process.env.FLOWGATE_TEST_LOG_LEVEL ?? "silent" }),
     temporal,
     registry: new WorkflowRegistry(options.workflowTypes ?? TEST_WORKFLOWS, options.registry),
     workerTaskQueue: options.workerTaskQueue,
     triggers: options.triggers,
     configMaps: options.configMaps,
     handler: options.handler,
+    auth: options.auth,
     database,
     files,
     callbacks,

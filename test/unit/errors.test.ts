@@ -14,6 +14,7 @@ import {
   InvalidConfigRequestError,
 } from "../../src/configs/index.js";
 import { EVENTS_ERROR_TABLE, InvalidEventError } from "../../src/events/index.js";
+import { AUTH_ERROR_TABLE, KeySetUnavailableError, PermissionDeniedError, UnauthenticatedError } from "../../src/auth/index.js";
 import { CALLBACKS_ERROR_TABLE, CallbacksOffError, InvalidCallbackError } from "../../src/callbacks/index.js";
 import { FILES_ERROR_TABLE, FileTooLargeError, InvalidUploadError } from "../../src/files/index.js";
 import { HANDLER_ERROR_TABLE, HandlerError, HandlerFailedError, MissingHookError } from "../../src/handler/index.js";
@@ -102,6 +103,12 @@ describeTable("handler hooks error table", HANDLER_ERROR_TABLE, [
 describeTable("completion callbacks error table", CALLBACKS_ERROR_TABLE, [
   ["InvalidCallbackError", new InvalidCallbackError("callback.url: not allowed"), Code.InvalidArgument, /^callback\.url: not allowed$/],
   ["CallbacksOffError", new CallbacksOffError(), Code.FailedPrecondition, /^callback\.url: completion callbacks are off on this server/],
+]);
+
+describeTable("auth error table", AUTH_ERROR_TABLE, [
+  ["UnauthenticatedError", new UnauthenticatedError("the API key is not valid"), Code.Unauthenticated, /^the API key is not valid$/],
+  ["PermissionDeniedError", new PermissionDeniedError('StopWorkflow needs the scope "workflows.admin"'), Code.PermissionDenied, /needs the scope "workflows\.admin"/],
+  ["KeySetUnavailableError", new KeySetUnavailableError("the token's keys could not be fetched"), Code.Unavailable, /could not be fetched/],
 ]);
 
 describeTable("file store error table", FILES_ERROR_TABLE, [

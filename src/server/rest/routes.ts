@@ -6,6 +6,7 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { FastifyInstance, FastifyRequest, HTTPMethods } from "fastify";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { methodNotAllowed } from "../fallback.js";
+import { streamingRpcOf } from "../metrics.js";
 import { httpBindings } from "./mapping.js";
 import { abortWhenClientLeaves, buildConnectRequest } from "./request.js";
 import { writeUnaryResponse } from "./response.js";
@@ -63,6 +64,7 @@ export async function restRoutes(scope: FastifyInstance, options: RestRoutesOpti
       scope.route({
         method: binding.httpMethod,
         url: binding.template.routePath,
+        config: { access: "rpc", rpcForm: "rest", streamingRpc: streamingRpcOf(handler) },
         bodyLimit: options.bodyLimitBytes,
         handler: async (req, reply) => {
           const abort = abortWhenClientLeaves(reply);
@@ -83,6 +85,6 @@ export async function restRoutes(scope: FastifyInstance, options: RestRoutesOpti
   for (const [url, methods] of methodsByPath) {
     const others = HTTP_METHODS.filter((m) => !methods.has(m));
     const allowed = [...methods].filter((m) => m !== "HEAD");
-    if (others.length > 0) scope.route({ method: [...others], url, handler: methodNotAllowed(allowed) });
+    if (others.length > 0) scope.route({ method: [...others], url, config: { access: "rpc", rpcForm: "rest" }, handler: methodNotAllowed(allowed) });
   }
 }

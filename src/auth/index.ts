@@ -1,0 +1,11 @@
+export { accessOfMethod, declaredScopes, platformAccess, PLATFORM_PARTS } from "./access.js";
+export type { Access, PlatformPart } from "./access.js";
+export { ANONYMOUS, Authenticator } from "./authenticator.js";
+export type { AuthenticatorOptions, Caller, HeaderSource } from "./authenticator.js";
+export { AUTH_ERROR_TABLE, AuthConfigError, KeySetUnavailableError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+export { ApiKeys, hashApiKey, loadApiKeys } from "./keys.js";
+export type { ApiKeyEntry } from "./keys.js";
+export { JwtVerifier, looksLikeJwt } from "./jwt.js";
+export type { JwtSettings, TokenCaller } from "./jwt.js";
+export { openAuthenticator } from "./open.js";
+export type { AuthConfig } from "./open.js";

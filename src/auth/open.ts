@@ -1,0 +1,30 @@
+// The Authenticator the configuration asks for: API keys from their file, tokens from a JWKS URL or file.
+// Files are read and checked here, before anything starts, so a bad one fails start-up naming its variable.
+import { Authenticator } from "./authenticator.js";
+import { JwtVerifier } from "./jwt.js";
+import { loadApiKeys } from "./keys.js";
+
+export interface AuthConfig {
+  readonly apiKeysFile: string | undefined;
+  readonly jwtJwksUrl: string | undefined;
+  readonly jwtKeysFile: string | undefined;
+  readonly jwtIssuer: string | undefined;
+  readonly jwtAudience: string | undefined;
+  readonly jwtClockSkewSeconds: number;
+}
+
+/** `known`: the scopes the served contract declares, which a key may be granted. */
+export async function openAuthenticator(config: AuthConfig, known: readonly string[]): Promise<Authenticator> {
+  const apiKeys = config.apiKeysFile === undefined ? undefined : await loadApiKeys(config.apiKeysFile, known);
+  const jwt =
+    config.jwtJwksUrl === undefined && config.jwtKeysFile === undefined
+      ? undefined
+      : await JwtVerifier.create({
+          jwksUrl: config.jwtJwksUrl,
+          keysFile: config.jwtKeysFile,
+          issuer: config.jwtIssuer,
+          audience: config.jwtAudience,
+          clockSkewSeconds: config.jwtClockSkewSeconds,
+        });
+  return new Authenticator({ apiKeys, jwt });
+}
