@@ -37,11 +37,15 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
   for (const type of [protoGrpc.contentTypeRegExp, protoGrpcWeb.contentTypeRegExp, protoConnect.contentTypeRegExp]) {
     scope.addContentTypeParser(type, noop);
   }
+  // gRPC-Web's text mode (base64 bodies, the default of Google's grpc-web client), which connect-node does not
+  // speak: accepted here only to be refused in the caller's protocol, with what to use instead.
+  scope.addContentTypeParser(GRPC_WEB_TEXT, noop);
   for (const handler of options.handlers) {
     const bidi = handler.method.methodKind === "bidi_streaming";
     const config = { access: "rpc", rpcForm: "connect", streamingRpc: streamingRpcOf(handler) } as const;
     scope.all(handler.requestPath, { config }, async (req, reply) => {
       if (bidi && req.raw.httpVersionMajor === 1) return refuseBidiOverHttp1(req, reply, handler.method.name);
+      if (GRPC_WEB_TEXT.test(req.headers["content-type"] ?? "")) return refuseGrpcWebText(reply);
       try {
         const response = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as JsonValue | undefined, options.contextValues(req)));
         // Headers set on the reply (by hooks) live on the reply until send; the raw response is written here.
@@ -56,6 +60,24 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
       }
     });
   }
+}
+
+const GRPC_WEB_TEXT = /^application\/grpc-web-text(?:\+proto)?(?:;|$)/i;
+
+/**
+ * A gRPC-Web text-mode call: a trailers-only answer (the status in the headers, which grpc-web clients read),
+ * Unimplemented, naming the binary mode to switch to.
+ */
+function refuseGrpcWebText(reply: FastifyReply): FastifyReply {
+  const message =
+    "gRPC-Web text mode (application/grpc-web-text) is not served: use binary mode " +
+    "(grpc-web's format: 'binary', i.e. application/grpc-web+proto), or connect-web's createGrpcWebTransport";
+  return reply
+    .code(200)
+    .header("content-type", "application/grpc-web-text+proto")
+    .header("grpc-status", String(Code.Unimplemented))
+    .header("grpc-message", encodeURIComponent(message))
+    .send();
 }
 
 /**

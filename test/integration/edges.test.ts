@@ -309,3 +309,25 @@ describe("REST URLs", () => {
     expect(res).toMatchObject({ status: 200, body: { status: "WORKFLOW_STATUS_COMPLETED" } });
   });
 });
+
+describe("gRPC-Web text mode", () => {
+  it("is refused in the caller's protocol, naming the binary mode to use instead", async () => {
+    // An empty request message, framed and base64-encoded as Google's grpc-web client sends it by default.
+    const res = await fetch(`${server.baseUrl}/flowgate.workflow.v1.WorkflowService/ListWorkflowTypes`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web-text", "x-grpc-web": "1", accept: "application/grpc-web-text" },
+      body: Buffer.from([0, 0, 0, 0, 0]).toString("base64"),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("grpc-status")).toBe(String(Code.Unimplemented));
+    expect(decodeURIComponent(res.headers.get("grpc-message")!)).toMatch(/^gRPC-Web text mode \(application\/grpc-web-text\) is not served: use binary mode/);
+    // And the server goes on serving binary gRPC-Web.
+    const ok = await fetch(`${server.baseUrl}/flowgate.workflow.v1.WorkflowService/ListWorkflowTypes`, {
+      method: "POST",
+      headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
+      body: Buffer.from([0, 0, 0, 0, 0]),
+    });
+    expect(ok.headers.get("grpc-status") ?? "0").toBe("0");
+    expect(ok.status).toBe(200);
+  });
+});
