@@ -46,6 +46,8 @@ export interface AppOptions {
   readonly workerTaskQueue?: string | undefined;
   /** Where calls, Temporal requests and fired triggers are counted (GET /metrics); the app's own by default. */
   readonly metrics?: Metrics | undefined;
+  /** Origins browsers may call from ("*" for any); absent or empty: CORS off. */
+  readonly corsOrigins?: readonly string[] | undefined;
   /** Who may call what; absent: authentication off. */
   readonly auth?: AuthSettings | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
@@ -122,6 +124,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger,
     bodyLimitBytes: config.bodyLimitBytes,
     auth: options.auth,
+    corsOrigins: options.corsOrigins,
     metrics,
     tls: options.tls,
   });

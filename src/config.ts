@@ -80,6 +80,8 @@ export interface Config {
   readonly jwtClockSkewSeconds: number;
   /** Platform parts anyone may call with authentication on: "health", "reflection", "metrics". */
   readonly authPublic: readonly ("health" | "reflection" | "metrics")[];
+  /** Origins browsers may call from ("*" for any); empty: CORS off. */
+  readonly corsOrigins: readonly string[];
   /** Settings that are valid but probably not what was meant; logged at start-up. */
   readonly warnings: readonly string[];
 }
@@ -311,6 +313,29 @@ export const SETTINGS: readonly Setting[] = [
       const bad = parts.find((p) => !["health", "reflection", "metrics"].includes(p));
       if (bad !== undefined) throw new ConfigError(`FLOWGATE_AUTH_PUBLIC: "${bad}" is not health, reflection or metrics (or none)`);
       return parts;
+    },
+  },
+  {
+    variable: "FLOWGATE_CORS_ORIGINS",
+    key: "corsOrigins",
+    defaultText: "unset: CORS off",
+    description:
+      "origins browser pages may call from, comma-separated (`https://app.example.com,http://localhost:5173`), or `*` for any; the headers Connect, gRPC-Web and REST need are allowed and exposed",
+    parse: (v) => {
+      const origins = parseList(v);
+      for (const origin of origins) {
+        if (origin === "*") continue;
+        let url: URL | undefined;
+        try {
+          url = new URL(origin);
+        } catch {
+          url = undefined;
+        }
+        if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin) {
+          throw new ConfigError(`FLOWGATE_CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path or trailing slash), nor *`);
+        }
+      }
+      return origins;
     },
   },
   {

@@ -265,6 +265,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
         workerTaskQueue: config.startWorker ? config.taskQueue : undefined,
         auth: { authenticator, publicParts: new Set(config.authPublic) },
         metrics: new Metrics({ processMetrics: true }),
+        corsOrigins: config.corsOrigins,
         tls,
       });
       cleanups.push(() => app.close());

@@ -71,7 +71,8 @@ export function instrumentRoutes(app: FastifyInstance, metrics: Metrics): void {
     reply.raw.once("close", () => {
       metrics.inFlight.dec({ protocol });
       if (streamRpc !== undefined) metrics.openStreams.dec({ rpc: streamRpc });
-      const rpc = record.procedure ?? req.routeOptions.url ?? "unmatched";
+      // A CORS preflight is answered before any handler, whichever route its path matches.
+      const rpc = record.procedure ?? (req.method === "OPTIONS" ? "cors_preflight" : (req.routeOptions.url ?? "unmatched"));
       const code = record.code ?? codeOfAnswer(reply);
       metrics.requests.inc({ rpc, protocol, code });
       metrics.duration.observe({ rpc, protocol }, reply.elapsedTime / 1000);

@@ -12,6 +12,7 @@ import { Authenticator, PLATFORM_PARTS, type Access } from "../auth/index.js";
 import type { ErrorTable } from "../errors/index.js";
 import { accessByMethod, createAuthInterceptor, guardRoutes, type AuthSettings } from "./auth.js";
 import { connectRoutes } from "./connect.js";
+import { registerCors } from "./cors.js";
 import { instrumentRoutes } from "./metrics.js";
 import { Metrics } from "../observability/index.js";
 import { callRecordOf, kCall, OneLinePerRequest } from "./access-log.js";
@@ -36,6 +37,8 @@ export interface ServerOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
   /** Where calls are counted (GET /metrics); a registry of the app's own by default. */
   readonly metrics?: Metrics | undefined;
+  /** Origins browsers may call from ("*" for any); absent or empty: CORS off (same-origin pages only). */
+  readonly corsOrigins?: readonly string[] | undefined;
   /** Who may call what; absent: authentication off, every platform part public. */
   readonly auth?: AuthSettings | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
@@ -100,6 +103,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // Before any route: from here on, a route that declares no access cannot be registered. Calls are
   // counted before they are checked, so refusals show in the metrics too.
   instrumentRoutes(app, options.metrics ?? new Metrics());
+  // CORS first: its hook answers a preflight (sent without credentials) before authentication's runs, and
+  // its catch-all OPTIONS route only lets the router accept one.
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) await registerCors(app, options.corsOrigins);
   guardRoutes(app, auth);
 
   const mapper = createErrorMapper(options.errorTables);

@@ -36,6 +36,8 @@ export interface TestServerOptions {
   readonly handler?: AppOptions["handler"];
   /** Where the app logs; silent (or FLOWGATE_TEST_LOG_LEVEL) by default. */
   readonly logger?: AppOptions["logger"];
+  /** Origins browsers may call from; CORS off by default. */
+  readonly corsOrigins?: AppOptions["corsOrigins"];
   /** Who may call what (an Authenticator and the public platform parts); authentication off by default. */
   readonly auth?: AppOptions["auth"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
@@ -89,6 +91,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     configMaps: options.configMaps,
     handler: options.handler,
     auth: options.auth,
+    corsOrigins: options.corsOrigins,
     database,
     files,
     callbacks,

@@ -158,6 +158,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ FLOWGATE_DATABASE_URL: "postgresql://u:p@db:5432/flowgate" }, dir).databaseUrl).toBe("postgresql://u:p@db:5432/flowgate");
   });
 
+  it("reads the auth and CORS settings, off by default", () => {
+    expect(loadConfig({}, dir)).toMatchObject({ apiKeysFile: undefined, jwtJwksUrl: undefined, jwtClockSkewSeconds: 30, authPublic: ["health", "reflection", "metrics"], corsOrigins: [] });
+    expect(loadConfig({ FLOWGATE_API_KEYS_FILE: "keys.yaml", FLOWGATE_JWT_CLOCK_SKEW: "2m", FLOWGATE_AUTH_PUBLIC: "none" }, dir)).toMatchObject({
+      apiKeysFile: path.join(dir, "keys.yaml"),
+      jwtClockSkewSeconds: 120,
+      authPublic: [],
+    });
+    expect(loadConfig({ FLOWGATE_CORS_ORIGINS: "https://app.example.com, http://localhost:5173" }, dir).corsOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
+  });
+
   it.each([
     [{ FLOWGATE_PORT: "http" }, /FLOWGATE_PORT must be a port number/],
     [{ FLOWGATE_PORT: "70000" }, /FLOWGATE_PORT/],
@@ -170,6 +180,12 @@ describe("loadConfig", () => {
     [{ FLOWGATE_UPLOAD_TYPES: "text/csv, csv" }, /^FLOWGATE_UPLOAD_TYPES: "csv" is not a media type \(type\/subtype, or type\/\*\)$/],
     [{ FLOWGATE_CALLBACK_ALLOW: "hooks.example.com" }, /^FLOWGATE_CALLBACK_ALLOW: "hooks.example.com" is not an origin/],
     [{ FLOWGATE_CALLBACK_ATTEMPTS: "0" }, /^FLOWGATE_CALLBACK_ATTEMPTS/],
+    [{ FLOWGATE_CORS_ORIGINS: "https://app.example.com/" }, /^FLOWGATE_CORS_ORIGINS: "https:\/\/app.example.com\/" is not an origin/],
+    [{ FLOWGATE_CORS_ORIGINS: "app.example.com" }, /^FLOWGATE_CORS_ORIGINS: "app.example.com" is not an origin/],
+    [{ FLOWGATE_JWT_JWKS_URL: "idp/jwks.json" }, /^FLOWGATE_JWT_JWKS_URL: "idp\/jwks.json" is not an http\(s\) URL$/],
+    [{ FLOWGATE_JWT_JWKS_URL: "https://idp/jwks", FLOWGATE_JWT_KEYS_FILE: "k.json" }, /^FLOWGATE_JWT_KEYS_FILE and FLOWGATE_JWT_JWKS_URL: set one, not both$/],
+    [{ FLOWGATE_JWT_CLOCK_SKEW: "a bit" }, /^FLOWGATE_JWT_CLOCK_SKEW must be a duration/],
+    [{ FLOWGATE_AUTH_PUBLIC: "health,docs" }, /^FLOWGATE_AUTH_PUBLIC: "docs" is not health, reflection or metrics \(or none\)$/],
     [{ FLOWGATE_UPLOAD_MAX_BYTES: "lots" }, /FLOWGATE_UPLOAD_MAX_BYTES must be a whole number/],
     [{ FLOWGATE_DATABASE_URL: "not a url" }, /^FLOWGATE_DATABASE_URL: not a URL \(expected postgres:\/\/user:password@host:5432\/database\)$/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
