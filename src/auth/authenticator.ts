@@ -1,6 +1,6 @@
 // Who is calling, and may they: credentials from the request's headers (an API key or a JWT, both as
 // `Authorization: Bearer <credential>`; an API key also as `x-api-key`), checked against the access the call
-// needs. One object, used by the Connect interceptor (every RPC on every protocol, REST included) and by the
+// needs (a Dapr sidecar's dapr-api-token counts as an API key). One object, used by the Connect interceptor (every RPC on every protocol, REST included) and by the
 // Fastify hook of the routes that are not RPCs, so both refuse the same way.
 import { type ApiKeys } from "./keys.js";
 import { looksLikeJwt, type JwtVerifier } from "./jwt.js";
@@ -82,6 +82,11 @@ function credentialOf(headers: HeaderSource): string | undefined {
     if (match === null) throw new UnauthenticatedError(`the Authorization header is not "Bearer <credential>": ${HOW_TO_AUTHENTICATE}`);
     return match[1];
   }
-  const apiKey = header(headers, "x-api-key")?.trim();
-  return apiKey === "" ? undefined : apiKey;
+  // x-api-key, as API gateways send it; dapr-api-token, as a Dapr sidecar sends its APP_API_TOKEN to the app
+  // (on /dapr/subscribe and every event it delivers), so a Dapr deployment needs only a key for its token.
+  for (const name of ["x-api-key", "dapr-api-token"]) {
+    const apiKey = header(headers, name)?.trim();
+    if (apiKey !== undefined && apiKey !== "") return apiKey;
+  }
+  return undefined;
 }

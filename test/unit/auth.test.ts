@@ -121,9 +121,11 @@ describe("an Authenticator", () => {
     expect(() => off.authorize(caller, { kind: "scope", scope: "workflows.admin" }, "StopWorkflow")).not.toThrow();
   });
 
-  it("takes a key as a bearer credential or as x-api-key", async () => {
+  it("takes a key as a bearer credential, as x-api-key, or as a Dapr sidecar's dapr-api-token", async () => {
     expect((await auth.authenticate(new Headers({ authorization: "Bearer reader-key" }))).id).toBe("key:reader");
     expect((await auth.authenticate({ "x-api-key": "root-key" })).id).toBe("key:root");
+    // What a Dapr sidecar sends with its APP_API_TOKEN.
+    expect((await auth.authenticate(new Headers({ "dapr-api-token": "reader-key" }))).id).toBe("key:reader");
   });
 
   it.each([
