@@ -1,17 +1,12 @@
 // The Authenticator the configuration asks for: API keys from their file, tokens from a JWKS URL or file.
 // Files are read and checked here, before anything starts, so a bad one fails start-up naming its variable.
+import type { Config } from "../config.js";
 import { Authenticator } from "./authenticator.js";
 import { JwtVerifier } from "./jwt.js";
 import { loadApiKeys } from "./keys.js";
 
-export interface AuthConfig {
-  readonly apiKeysFile: string | undefined;
-  readonly jwtJwksUrl: string | undefined;
-  readonly jwtKeysFile: string | undefined;
-  readonly jwtIssuer: string | undefined;
-  readonly jwtAudience: string | undefined;
-  readonly jwtClockSkewSeconds: number;
-}
+/** The settings this reads (src/config.ts documents each). */
+export type AuthConfig = Pick<Config, "apiKeysFile" | "jwtJwksUrl" | "jwtKeysFile" | "jwtIssuer" | "jwtAudience" | "jwtClockSkewSeconds">;
 
 /** `known`: the scopes the served contract declares, which a key may be granted. */
 export async function openAuthenticator(config: AuthConfig, known: readonly string[]): Promise<Authenticator> {
