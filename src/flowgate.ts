@@ -108,6 +108,8 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
   const cleanups: Array<() => Promise<void>> = [];
   const signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   let built: Promise<FastifyInstance> | undefined;
+  /** Who may call, once build() has read the auth settings. */
+  let authenticator: Authenticator | undefined;
   let closing: Promise<void> | undefined;
   /** Called when a part Flowgate cannot run without exits; listen() makes it stop the process. */
   let onLost = (reason: string) => {
@@ -123,7 +125,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
 
   const build = async (): Promise<FastifyInstance> => {
     // Everything that can be refused is checked before anything is started.
-    const authenticator = await openAuthenticator(config, declaredScopes(SERVICE_DESCRIPTORS));
+    authenticator = await openAuthenticator(config, declaredScopes(SERVICE_DESCRIPTORS));
     logAuth(log, authenticator, config);
     const tls = config.tls && {
       cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
@@ -324,8 +326,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
           },
           `Flowgate serves gRPC, gRPC-Web, Connect and REST on ${url}` + (config.tls ? " (and TLS on the same port)" : ""),
         );
-        const authOn = config.apiKeysFile !== undefined || config.jwtJwksUrl !== undefined || config.jwtKeysFile !== undefined;
-        if (!isLoopback(host) && !authOn && config.tls === undefined) {
+        if (!isLoopback(host) && authenticator?.enabled !== true && config.tls === undefined) {
           log.warn(
             { host },
             `Flowgate listens on ${host}, beyond this machine, with authentication off and no TLS: every workflow, event and config it serves ` +

@@ -77,25 +77,33 @@ export class Metrics {
    */
   timeTemporal<T extends object>(target: T, outcomeOf: (err: unknown) => string): T {
     const histogram = this.temporalDuration;
+    // One wrapper per method, made on first use: a call pays for the timer, not for a new closure.
+    const wrapped = new Map<string, (...args: unknown[]) => unknown>();
+    const wrap = (name: string, method: (...args: unknown[]) => unknown) => (...args: unknown[]) => {
+      const result: unknown = method.apply(target, args);
+      if (!(result instanceof Promise)) return result;
+      const end = histogram.startTimer({ operation: name });
+      return result.then(
+        (v: unknown) => {
+          end({ outcome: "ok" });
+          return v;
+        },
+        (err: unknown) => {
+          end({ outcome: outcomeOf(err) });
+          throw err;
+        },
+      );
+    };
     return new Proxy(target, {
       get(obj, prop) {
         const value: unknown = Reflect.get(obj, prop);
         if (typeof value !== "function" || typeof prop !== "string") return value;
-        return (...args: unknown[]) => {
-          const result: unknown = (value as (...a: unknown[]) => unknown).apply(obj, args);
-          if (!(result instanceof Promise)) return result;
-          const end = histogram.startTimer({ operation: prop });
-          return result.then(
-            (v: unknown) => {
-              end({ outcome: "ok" });
-              return v;
-            },
-            (err: unknown) => {
-              end({ outcome: outcomeOf(err) });
-              throw err;
-            },
-          );
-        };
+        let method = wrapped.get(prop);
+        if (method === undefined) {
+          method = wrap(prop, value as (...args: unknown[]) => unknown);
+          wrapped.set(prop, method);
+        }
+        return method;
       },
     });
   }

@@ -8,8 +8,8 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { accessOfMethod, platformAccess, type Access, type Authenticator, type PlatformPart } from "../auth/index.js";
-import { callRecordOf, kCall } from "./access-log.js";
+import { accessOfMethod, platformAccess, type Access, type Authenticator, type HeaderSource, type PlatformPart } from "../auth/index.js";
+import { callRecordOf, kCall, type CallRecord } from "./access-log.js";
 
 /** What a route that is not an RPC needs: a scope, or it is a platform part (public unless the operator says not). */
 export type RouteAccess = { readonly scope: string } | { readonly platform: PlatformPart } | "rpc";
@@ -36,14 +36,7 @@ export function accessByMethod(handlers: readonly UniversalHandler[], publicPart
 export function createAuthInterceptor(settings: AuthSettings, access: ReadonlyMap<DescMethod, Access>): Interceptor {
   return (next) => async (req) => {
     const needed = access.get(req.method);
-    if (needed === undefined || needed.kind === "public") return next(req);
-    const caller = await settings.authenticator.authenticate(req.header);
-    settings.authenticator.authorize(caller, needed, req.method.name);
-    const record = req.contextValues.get(kCall);
-    if (record !== undefined) {
-      record.caller = caller.id;
-      record.log = record.log.child({ caller: caller.id });
-    }
+    if (needed !== undefined) await admit(settings, req.header, needed, req.method.name, req.contextValues.get(kCall));
     return next(req);
   };
 }
@@ -64,13 +57,21 @@ export function guardRoutes(app: FastifyInstance, settings: AuthSettings): void 
     // No route (a 404), or an RPC, which its interceptor checks.
     if (access === undefined || access === "rpc") return;
     const needed: Access = "scope" in access ? { kind: "scope", scope: access.scope } : platformAccess(access.platform, settings.publicParts);
-    if (needed.kind === "public") return;
-    const caller = await settings.authenticator.authenticate(req.headers);
-    settings.authenticator.authorize(caller, needed, `${req.method} ${req.routeOptions.url ?? req.url}`);
-    const record = callRecordOf(req);
-    record.caller = caller.id;
-    record.log = record.log.child({ caller: caller.id });
+    await admit(settings, req.headers, needed, `${req.method} ${req.routeOptions.url ?? req.url}`, callRecordOf(req));
   });
+}
+
+/**
+ * Lets a call that needs `needed` through, or throws (unauthenticated, permission_denied): the one check
+ * behind both the interceptor and the hook. The caller it proves goes on the call's record and logger.
+ */
+async function admit(settings: AuthSettings, headers: HeaderSource, needed: Access, what: string, record: CallRecord | undefined): Promise<void> {
+  if (needed.kind === "public") return;
+  const caller = await settings.authenticator.authenticate(headers);
+  settings.authenticator.authorize(caller, needed, what);
+  if (record === undefined) return;
+  record.caller = caller.id;
+  record.log = record.log.child({ caller: caller.id });
 }
 
 /** The authenticated caller of a request that is not an RPC (the compat paths); undefined with auth off. */
