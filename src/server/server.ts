@@ -12,6 +12,7 @@ import { Authenticator, PLATFORM_PARTS, type Access } from "../auth/index.js";
 import type { ErrorTable } from "../errors/index.js";
 import { accessByMethod, createAuthInterceptor, guardRoutes, type AuthSettings } from "./auth.js";
 import { connectRoutes } from "./connect.js";
+import { clampDeadlineHeaders } from "./deadlines.js";
 import { registerCors } from "./cors.js";
 import { instrumentRoutes } from "./metrics.js";
 import { Metrics } from "../observability/index.js";
@@ -97,6 +98,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   app.addHook("onRequest", (req, reply, done) => {
     void reply.header("x-request-id", req.id);
+    clampDeadlineHeaders(req.headers);
     done();
   });
   const auth: AuthSettings = options.auth ?? { authenticator: new Authenticator(), publicParts: new Set(PLATFORM_PARTS) };

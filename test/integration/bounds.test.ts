@@ -89,3 +89,48 @@ describe.each(["connect-json", "grpc", "rest"] as const)("time bounds under GC p
     await stopAll(protocol, [workflowId]);
   });
 });
+
+describe("deadlines as clients send them", () => {
+  const waitRunning = async (protocol: "grpc" | "connect-json", header: Record<string, string>) => {
+    const workflowId = `bound-long-${randomUUID()}`;
+    const client = workflowClient(protocol, server.baseUrl);
+    await client.startWorkflow({ workflowType: "sleep", workflowId, input: json({ seconds: 60 }) });
+    const t0 = performance.now();
+    const outcome = await client.getWorkflowResult({ workflowId, wait: durationFromMs(1000) }, { headers: header }).then(
+      (res) => res.status,
+      (err: unknown) => ConnectError.from(err),
+    );
+    await stopAll(protocol, [workflowId]);
+    return { outcome, ms: performance.now() - t0 };
+  };
+
+  // Node's setTimeout fires after 1 ms when given more than 2^31 - 1 ms: the longest deadline became none.
+  it("keeps the longest deadline gRPC allows (99999999H) from expiring at once", async () => {
+    const { outcome, ms } = await waitRunning("grpc", { "grpc-timeout": "99999999H" });
+    expect(outcome).toBe(WorkflowStatus.RUNNING);
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it("keeps the longest deadline Connect allows (ten digits of ms) from expiring at once", async () => {
+    const { outcome, ms } = await waitRunning("connect-json", { "connect-timeout-ms": "9999999999" });
+    expect(outcome).toBe(WorkflowStatus.RUNNING);
+    expect(ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it("takes a REST call's deadline from grpc-timeout, as gRPC-gateway does", async () => {
+    const workflowId = `bound-rest-${randomUUID()}`;
+    await workflowClient("rest", server.baseUrl).startWorkflow({ workflowType: "sleep", workflowId, input: json({ seconds: 60 }) });
+    const t0 = performance.now();
+    const res = await fetch(`${server.baseUrl}/workflows/v1/result/${workflowId}?wait=60s`, { headers: { "grpc-timeout": "800m" } });
+    const ms = performance.now() - t0;
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ code: "deadline_exceeded" });
+    expect(ms).toBeGreaterThanOrEqual(700);
+    expect(ms).toBeLessThan(3000);
+
+    const bad = await fetch(`${server.baseUrl}/workflows/v1/result/${workflowId}?wait=0s`, { headers: { "grpc-timeout": "soon" } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining('the grpc-timeout header "soon" is not a timeout') });
+    await stopAll("rest", [workflowId]);
+  });
+});

@@ -8,6 +8,7 @@ import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { encodeEnvelope, type UniversalHandler, type UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { contentTypeStreamProto, contentTypeUnaryProto } from "@connectrpc/connect/protocol-connect";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { restTimeoutMs } from "../deadlines.js";
 import { buildRequestJson, type HttpBinding, type QueryParams } from "./mapping.js";
 import { applyLastEventId } from "./sse.js";
 
@@ -64,6 +65,7 @@ export function buildConnectRequest(
   let json = buildRequestJson(method.input, binding, pathValues, req.query as QueryParams, req.body);
   if (streaming) json = applyLastEventId(method.input, json, singleHeader(req.headers["last-event-id"]));
   const message = toBinary(method.input, decodeRequest(method.input, json));
+  const timeoutMs = restTimeoutMs(req.headers);
   const body = streaming ? encodeEnvelope(MESSAGE_FLAGS, message) : message;
 
   const header = new Headers();
@@ -73,6 +75,8 @@ export function buildConnectRequest(
   }
   header.set("content-type", streaming ? contentTypeStreamProto : contentTypeUnaryProto);
   header.set("connect-protocol-version", "1");
+  header.delete("grpc-timeout");
+  if (timeoutMs !== undefined) header.set("connect-timeout-ms", timeoutMs);
 
   return {
     httpVersion: req.raw.httpVersion,
