@@ -21,6 +21,7 @@ import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramew
 import { answerNoRoute } from "./fallback.js";
 import { httpHealthRoutes, type ReadinessProbe } from "./health.js";
 import { createOnePortServer } from "./listener.js";
+import { restMessageInterceptor } from "./rest/request.js";
 import { restRoutes } from "./rest/routes.js";
 import { buildHandlers, type ServedService } from "./router.js";
 
@@ -144,6 +145,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // The error interceptor comes first, so it sees (and maps) every failure, validation's included. The
     // caller is checked before the request is: an unknown caller learns nothing about what it sent.
     interceptors: [
+      restMessageInterceptor,
       createErrorInterceptor(mapper),
       ...(auth.authenticator.enabled ? [createAuthInterceptor(auth, access)] : []),
       createValidateInterceptor(),
