@@ -20,7 +20,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { AUTH_ERROR_TABLE } from "./auth/index.js";
 import { mapThroughTables } from "./errors/index.js";
 import { Metrics } from "./observability/index.js";
-import { cachedProbe, createServer, type AuthSettings, type Readiness } from "./server/index.js";
+import { cachedProbe, createServer, type AuthSettings, type Readiness, type ServerOptions } from "./server/index.js";
 import { createServices, uploadRoute } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
 
@@ -52,6 +52,8 @@ export interface AppOptions {
   readonly auth?: AuthSettings | undefined;
   /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** How much of a body answered before it was read is still drained; see ServerOptions. */
+  readonly unreadBody?: ServerOptions["unreadBody"];
 }
 
 /** What the configuration declares: the workflow types, event triggers and config maps the app serves. */
@@ -127,6 +129,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     corsOrigins: options.corsOrigins,
     metrics,
     tls: options.tls,
+    unreadBody: options.unreadBody,
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
   await app.register(uploadRoute, { files: options.files.store, maxBytes: options.files.maxBytes });

@@ -47,7 +47,14 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
       if (bidi && req.raw.httpVersionMajor === 1) return refuseBidiOverHttp1(req, reply, handler.method.name);
       if (GRPC_WEB_TEXT.test(req.headers["content-type"] ?? "")) return refuseGrpcWebText(reply);
       try {
-        const response = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as JsonValue | undefined, options.contextValues(req)));
+        const request = universalRequestFromNodeRequest(req.raw, reply.raw, req.body as JsonValue | undefined, options.contextValues(req));
+        // Connect stops reading at its limit by returning the body's iterator; connect-node's would destroy the
+        // request and with it the connection, before the answer could be read. This one only stops reading,
+        // and the rest of the body is settled once the answer is out (unread-bodies.ts).
+        if (typeof request.body === "object" && request.body !== null && Symbol.asyncIterator in request.body) {
+          request.body = req.raw.iterator({ destroyOnReturn: false });
+        }
+        const response = await handler(request);
         // Headers set on the reply (by hooks) live on the reply until send; the raw response is written here.
         for (const [name, value] of Object.entries(reply.getHeaders())) {
           if (value !== undefined) reply.raw.setHeader(name, value);

@@ -103,16 +103,18 @@ export function restError(err: ConnectError, httpStatus = HTTP_STATUS_BY_CODE[er
 
 /**
  * Failures Fastify raises before any handler runs (body parsing and limits), in the Connect error shape.
- * They keep their finer HTTP status (413, 415) where REST clients expect one.
+ * They keep their finer HTTP status (413, 415) where REST clients expect one. `bodyLimitBytes` is the
+ * route's body limit, named in a 413's message.
  */
 export function restErrorOfFramework(
   err: (Error & { code?: string; statusCode?: number }) | ConnectError,
   mapper: ErrorMapper,
+  bodyLimitBytes: number,
 ): { status: number; body: JsonObject } {
   if (err instanceof ConnectError) return restError(err);
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return restError(new ConnectError(`request body is larger than the limit (${err.message})`, Code.ResourceExhausted), 413);
+      return restError(new ConnectError(`the request body is larger than the limit of ${bodyLimitBytes} bytes`, Code.ResourceExhausted), 413);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return restError(new ConnectError(err.message, Code.InvalidArgument), 415);
     default:

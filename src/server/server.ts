@@ -24,6 +24,7 @@ import { createOnePortServer } from "./listener.js";
 import { restMessageInterceptor } from "./rest/request.js";
 import { restRoutes } from "./rest/routes.js";
 import { buildHandlers, type ServedService } from "./router.js";
+import { settleUnreadBodies, type UnreadBodyBounds } from "./unread-bodies.js";
 
 export interface ServerOptions {
   /** The application services, in the order `grpcurl list` shows them. */
@@ -45,7 +46,12 @@ export interface ServerOptions {
   readonly auth?: AuthSettings | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
   readonly streamHeartbeatMs?: number | undefined;
+  /** How much of a body answered before it was read is still drained (HTTP/1.1); 5 s and the body limit by default. */
+  readonly unreadBody?: Partial<UnreadBodyBounds> | undefined;
 }
+
+/** How long the rest of a body answered early is drained at most: nginx's lingering_timeout. */
+const LINGER_MS = 5000;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -97,6 +103,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     return503OnClosing: true,
   });
 
+  settleUnreadBodies(app, { lingerMs: LINGER_MS, lingerBytes: options.bodyLimitBytes, ...options.unreadBody });
   app.addHook("onRequest", (req, reply, done) => {
     void reply.header("x-request-id", req.id);
     clampDeadlineHeaders(req.headers);
@@ -114,7 +121,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const mapper = createErrorMapper(options.errorTables);
   // Set before any plugin registers: Fastify scopes take their handlers when they are created.
   app.setErrorHandler((err: FastifyError | ConnectError, req, reply) => {
-    const { status, body } = restErrorOfFramework(err, mapper);
+    const { status, body } = restErrorOfFramework(err, mapper, req.routeOptions.bodyLimit ?? options.bodyLimitBytes);
     callRecordOf(req).code = body.code as string;
     if (status >= 500) req.log.error({ err }, "request failed");
     return reply.code(status).type("application/json").send(body);

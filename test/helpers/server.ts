@@ -38,6 +38,8 @@ export interface TestServerOptions {
   readonly logger?: AppOptions["logger"];
   /** Origins browsers may call from; CORS off by default. */
   readonly corsOrigins?: AppOptions["corsOrigins"];
+  /** How much of a body answered before it was read is still drained (5 s and the body limit by default). */
+  readonly unreadBody?: AppOptions["unreadBody"];
   /** Who may call what (an Authenticator and the public platform parts); authentication off by default. */
   readonly auth?: AppOptions["auth"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
@@ -92,6 +94,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     handler: options.handler,
     auth: options.auth,
     corsOrigins: options.corsOrigins,
+    unreadBody: options.unreadBody,
     database,
     files,
     callbacks,
