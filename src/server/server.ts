@@ -46,7 +46,7 @@ export interface ServerOptions {
   readonly auth?: AuthSettings | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
   readonly streamHeartbeatMs?: number | undefined;
-  /** How much of a body answered before it was read is still drained (HTTP/1.1); 5 s and the body limit by default. */
+  /** How much of a body answered before it was read is still drained; 5 s and one more body limit by default. */
   readonly unreadBody?: Partial<UnreadBodyBounds> | undefined;
 }
 
