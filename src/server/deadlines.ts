@@ -3,17 +3,16 @@
 // layer only keeps a deadline longer than a Node timer can hold from turning into an immediate one.
 import type { IncomingHttpHeaders } from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
+import * as protoConnect from "@connectrpc/connect/protocol-connect";
+import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 
 /** The longest delay `setTimeout` takes (2^31 - 1 ms, 24.8 days); a longer one fires after 1 ms. */
 export const MAX_DEADLINE_MS = 2 ** 31 - 1;
 
-const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
-const MS_PER_UNIT: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
-
-/** The milliseconds a `grpc-timeout` value stands for, or undefined when it is not one. */
-export function grpcTimeoutMs(value: string): number | undefined {
-  const match = GRPC_TIMEOUT.exec(value);
-  return match === null ? undefined : Number(match[1]) * MS_PER_UNIT[match[2]!]!;
+/** The milliseconds a `grpc-timeout` value stands for (Connect's own parser), or undefined when it is not one. */
+function grpcTimeoutMs(value: string): number | undefined {
+  const parsed = protoGrpc.parseTimeout(value, Number.POSITIVE_INFINITY);
+  return parsed.error === undefined ? parsed.timeoutMs : undefined;
 }
 
 /**
@@ -28,7 +27,7 @@ export function clampDeadlineHeaders(headers: IncomingHttpHeaders): void {
     headers["grpc-timeout"] = `${Math.floor(MAX_DEADLINE_MS / 1000)}S`;
   }
   const connect = headers["connect-timeout-ms"];
-  if (typeof connect === "string" && /^\d{1,10}$/.test(connect) && Number(connect) > MAX_DEADLINE_MS) {
+  if (typeof connect === "string" && (protoConnect.parseTimeout(connect, Number.POSITIVE_INFINITY).timeoutMs ?? 0) > MAX_DEADLINE_MS) {
     headers["connect-timeout-ms"] = String(MAX_DEADLINE_MS);
   }
 }
