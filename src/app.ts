@@ -25,7 +25,8 @@ import { createServices, uploadRoute } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
 
 export interface AppOptions {
-  readonly config: Pick<Config, "bodyLimitBytes" | "taskQueue" | "runTimeoutMs">;
+  readonly config: Pick<Config, "bodyLimitBytes" | "taskQueue" | "runTimeoutMs"> &
+    Partial<Pick<Config, "shutdownGraceMs" | "rateLimit" | "maxStreamsPerCaller" | "shedEventLoopDelayMs">>;
   readonly logger: Logger;
   readonly temporal: TemporalClient;
   /** The workflow types the API may start. */
@@ -50,8 +51,10 @@ export interface AppOptions {
   readonly corsOrigins?: readonly string[] | undefined;
   /** Who may call what; absent: authentication off. */
   readonly auth?: AuthSettings | undefined;
-  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext; see ServerOptions. */
+  readonly tls?: ServerOptions["tls"];
+  /** How often the event-loop delay is sampled for load shedding; 1 s by default (tests sample faster). */
+  readonly loadSampleIntervalMs?: number | undefined;
   /** How much of a body answered before it was read is still drained; see ServerOptions. */
   readonly unreadBody?: ServerOptions["unreadBody"];
 }
@@ -130,6 +133,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     metrics,
     tls: options.tls,
     unreadBody: options.unreadBody,
+    shutdownGraceMs: config.shutdownGraceMs,
+    load: { rate: config.rateLimit, streams: config.maxStreamsPerCaller, shedEventLoopDelayMs: config.shedEventLoopDelayMs, sampleIntervalMs: options.loadSampleIntervalMs },
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
   await app.register(uploadRoute, { files: options.files.store, maxBytes: options.files.maxBytes });

@@ -44,6 +44,14 @@ export interface Config {
   readonly logPretty: boolean;
   readonly bodyLimitBytes: number;
   readonly runTimeoutMs: number;
+  /** On close, how long calls in flight get before those still waiting are answered Unavailable. */
+  readonly shutdownGraceMs: number;
+  /** Calls per caller and window; undefined: no rate limit. */
+  readonly rateLimit: { readonly calls: number; readonly seconds: number } | undefined;
+  /** Open server streams per caller; undefined: no cap. */
+  readonly maxStreamsPerCaller: number | undefined;
+  /** Mean event-loop delay above which calls are shed; 0: never. */
+  readonly shedEventLoopDelayMs: number;
   /** The workflow-types file; undefined when none is set and the default file is absent. */
   readonly workflowsFile: string | undefined;
   readonly allowUnregistered: boolean;
@@ -51,7 +59,12 @@ export interface Config {
   readonly samples: boolean;
   readonly workerWorkflows: string | undefined;
   readonly workerActivities: string | undefined;
-  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The certificate served over TLS, its key, and the CA of the client certificates asked for (mTLS). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string | undefined } | undefined;
+  /** Grants scopes to client certificates by subject (FLOWGATE_TLS_CLIENTS_FILE); set with, and only with, a client CA. */
+  readonly tlsClientsFile: string | undefined;
+  /** How often the TLS files are read again, to serve renewed ones. */
+  readonly tlsReloadIntervalMs: number;
   readonly devServerPort: number;
   readonly devServerUiPort: number;
   readonly temporalCli: string | undefined;
@@ -387,6 +400,37 @@ export const SETTINGS: readonly Setting[] = [
     parse: (v) => parseDuration("FLOWGATE_RUN_TIMEOUT", v, 60_000),
   },
   {
+    variable: "FLOWGATE_SHUTDOWN_GRACE",
+    key: "shutdownGraceMs",
+    defaultText: "`10s`",
+    description:
+      "on SIGTERM, how long calls in flight get to finish; readiness turns false and new calls are refused with `unavailable` at once, and calls still waiting at the end answer `unavailable` naming their run",
+    parse: (v) => parseDuration("FLOWGATE_SHUTDOWN_GRACE", v, 10_000),
+  },
+  {
+    variable: "FLOWGATE_RATE_LIMIT",
+    key: "rateLimit",
+    defaultText: "unset: none",
+    description:
+      "calls each caller may make per second, minute or hour on this replica (`100/s`, `3000/m`); the authenticated caller, or the remote address with authentication off. Over it: `resource_exhausted` (429) with `Retry-After`",
+    parse: (v) => parseRate("FLOWGATE_RATE_LIMIT", v),
+  },
+  {
+    variable: "FLOWGATE_MAX_STREAMS_PER_CALLER",
+    key: "maxStreamsPerCaller",
+    defaultText: "unset: none",
+    description: "server streams (watches) each caller may have open at once on this replica; one more is `resource_exhausted`",
+    parse: (v) => (v === undefined ? undefined : parseInteger("FLOWGATE_MAX_STREAMS_PER_CALLER", v, 0, 1)),
+  },
+  {
+    variable: "FLOWGATE_SHED_EVENT_LOOP_DELAY",
+    key: "shedEventLoopDelayMs",
+    defaultText: "`500ms`",
+    description:
+      "mean event-loop delay (over each second) above which new calls are refused with `unavailable` (503) until it falls, so calls already admitted finish in time; `0` turns shedding off. Probes and metrics are still answered",
+    parse: (v) => (v === "0" ? 0 : parseDuration("FLOWGATE_SHED_EVENT_LOOP_DELAY", v, 500)),
+  },
+  {
     variable: "FLOWGATE_TLS_CERT_FILE",
     key: "tls",
     defaultText: "unset: cleartext only",
@@ -407,6 +451,43 @@ export const SETTINGS: readonly Setting[] = [
     defaultText: "unset",
     description: "PEM private key of `FLOWGATE_TLS_CERT_FILE`",
     parse: (_v, ctx) => ctx.parsed.tls,
+  },
+  {
+    variable: "FLOWGATE_TLS_CLIENT_CA_FILE",
+    key: "tls",
+    defaultText: "unset: no client certificates",
+    description:
+      "PEM certificate(s) of the CA that signs client certificates (mTLS); set, TLS clients are asked for one, and a verified one whose subject `FLOWGATE_TLS_CLIENTS_FILE` lists authenticates its caller (authentication is then on). A client may still connect without one: its calls need another credential. Needs `FLOWGATE_TLS_CERT_FILE`",
+    parse: (v, ctx) => {
+      if (v === undefined) return ctx.parsed.tls;
+      if (ctx.parsed.tls === undefined) throw new ConfigError("FLOWGATE_TLS_CLIENT_CA_FILE needs FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE: client certificates are asked for over TLS");
+      return { ...(ctx.parsed.tls as object), clientCaFile: path.resolve(ctx.cwd, v) };
+    },
+  },
+  {
+    variable: "FLOWGATE_TLS_CLIENTS_FILE",
+    key: "tlsClientsFile",
+    defaultText: "unset",
+    description:
+      "YAML or JSON file granting scopes to client certificates, as the API keys file grants them to keys: `clients: [{name, subject, scopes}]`, `subject` the certificate's CN or one of its SANs (`name` when absent); the caller is `cert:<name>`. Only `clients:` is read, so it may be the API keys file. Goes with `FLOWGATE_TLS_CLIENT_CA_FILE`",
+    parse: (v, ctx) => {
+      const clientCa = (ctx.parsed.tls as Config["tls"])?.clientCaFile;
+      if (v === undefined && clientCa !== undefined) {
+        throw new ConfigError("FLOWGATE_TLS_CLIENT_CA_FILE is set, but FLOWGATE_TLS_CLIENTS_FILE is not: list the client certificates' subjects and the scopes each is granted");
+      }
+      if (v !== undefined && clientCa === undefined) throw new ConfigError("FLOWGATE_TLS_CLIENTS_FILE needs FLOWGATE_TLS_CLIENT_CA_FILE, the CA that signs the client certificates");
+      return v === undefined ? undefined : path.resolve(ctx.cwd, v);
+    },
+  },
+  {
+    variable: "FLOWGATE_TLS_RELOAD_INTERVAL",
+    key: "tlsReloadIntervalMs",
+    defaultText: "`10s`",
+    description:
+      "how often the TLS certificate, key and client CA files are read again: changed and usable, they are served to new connections (open ones keep theirs); unusable (a key that does not match, a half-written file), they are logged and the previous ones kept",
+    // Renewals come weeks before expiry, and the kubelet takes a minute or two to update a mounted Secret:
+    // seconds more change nothing, and reading two or three small files every 10 s costs nothing either.
+    parse: (v) => parseDuration("FLOWGATE_TLS_RELOAD_INTERVAL", v, 10_000),
   },
   {
     variable: "FLOWGATE_TEMPORAL_DEV_PORT",
@@ -642,6 +723,16 @@ function parseInteger(name: string, value: string | undefined, fallback: number,
     throw new ConfigError(`${name} must be a whole number of at least ${min}, got "${value}"`);
   }
   return n;
+}
+
+const RATE_WINDOWS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
+
+/** "100/s", "3000/m", "50000/h": calls per window; unset: none. */
+function parseRate(name: string, value: string | undefined): { calls: number; seconds: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\s*\/\s*(s|m|h)$/.exec(value.trim());
+  if (match === null || Number(match[1]) < 1) throw new ConfigError(`${name} must be calls per window such as 100/s, 3000/m or 50000/h, got "${value}"`);
+  return { calls: Number(match[1]), seconds: RATE_WINDOWS[match[2]!]! };
 }
 
 function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {

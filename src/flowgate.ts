@@ -3,7 +3,7 @@
 // handed in. The configuration alone chooses embedded (a Temporal dev server, PGlite, the data folder) or
 // served (a cluster, PostgreSQL, the application's FileStore).
 import type { JsonObject } from "@bufbuild/protobuf";
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
@@ -19,6 +19,7 @@ import type { TriggerDefinition } from "./events/index.js";
 import { openFileStore, type FileStore } from "./files/index.js";
 import { HandlerHooks, loadHandlerModule, type AppHandler } from "./handler/index.js";
 import { createLogger, Metrics } from "./observability/index.js";
+import { readTlsFiles, TlsFilesError } from "./server/index.js";
 import { SERVICE_DESCRIPTORS } from "./services/index.js";
 import { defineWorkflowType } from "./registry/index.js";
 import {
@@ -127,10 +128,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
     // Everything that can be refused is checked before anything is started.
     authenticator = await openAuthenticator(config, declaredScopes(SERVICE_DESCRIPTORS));
     logAuth(log, authenticator, config);
-    const tls = config.tls && {
-      cert: await readPem(config.tls.certFile, "FLOWGATE_TLS_CERT_FILE"),
-      key: await readPem(config.tls.keyFile, "FLOWGATE_TLS_KEY_FILE"),
-    };
+    const tls = config.tls && { ...(await readTls(config.tls)), reload: { files: config.tls, intervalMs: config.tlsReloadIntervalMs } };
     const workflows = options.workflows instanceof URL ? fileURLToPath(options.workflows) : options.workflows ?? config.workerWorkflows;
     const inline = (options.worker ?? "inline") === "inline";
     if (config.startWorker) {
@@ -371,11 +369,20 @@ function definedOnly(env: Readonly<Record<string, string | undefined>> | undefin
   return Object.fromEntries(Object.entries(env ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-async function readPem(file: string, variable: string): Promise<Buffer> {
+const TLS_VARIABLES = {
+  certFile: "FLOWGATE_TLS_CERT_FILE",
+  keyFile: "FLOWGATE_TLS_KEY_FILE",
+  clientCaFile: "FLOWGATE_TLS_CLIENT_CA_FILE",
+  pair: "FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE",
+} as const;
+
+/** The TLS files, read and checked; a file that cannot be used fails start-up naming its variable. */
+async function readTls(files: NonNullable<Config["tls"]>) {
   try {
-    return await readFile(file);
+    return await readTlsFiles(files);
   } catch (err) {
-    throw new ConfigError(`${variable}: cannot read "${file}": ${(err as Error).message}`);
+    if (err instanceof TlsFilesError) throw new ConfigError(`${TLS_VARIABLES[err.which]}: ${err.message}`);
+    throw err;
   }
 }
 
@@ -393,7 +400,7 @@ function logAuth(log: Logger, authenticator: Authenticator, config: Config): voi
   if (!authenticator.enabled) {
     log.warn(
       "authentication is OFF: anyone who can reach this port can start, signal and terminate workflows, publish events and change configs. " +
-        "Set FLOWGATE_API_KEYS_FILE or FLOWGATE_JWT_JWKS_URL to turn it on",
+        "Set FLOWGATE_API_KEYS_FILE, FLOWGATE_JWT_JWKS_URL or FLOWGATE_TLS_CLIENT_CA_FILE to turn it on",
     );
     return;
   }

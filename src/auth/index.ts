@@ -2,6 +2,8 @@ export { accessOfMethod, declaredScopes, platformAccess, PLATFORM_PARTS } from "
 export type { Access, PlatformPart } from "./access.js";
 export { ANONYMOUS, Authenticator } from "./authenticator.js";
 export type { AuthenticatorOptions, Caller, HeaderSource } from "./authenticator.js";
+export { ClientCertificates, loadClientCertificates } from "./certificates.js";
+export type { ClientCertificate, ClientCertificateEntry } from "./certificates.js";
 export { AUTH_ERROR_TABLE, AuthConfigError, KeySetUnavailableError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
 export { ApiKeys, hashApiKey, loadApiKeys } from "./keys.js";
 export type { ApiKeyEntry } from "./keys.js";

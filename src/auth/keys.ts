@@ -3,9 +3,8 @@
 // position nor a near miss shows in the time taken. SHA-256 and not a slow password hash: keys are random
 // and long (generate them with `openssl rand -base64 32`), so there is nothing to guess a dictionary from.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
 import { AuthConfigError } from "./errors.js";
+import { checkCallerName, checkScopes, readGrantsFile } from "./grants.js";
 
 export interface ApiKeyEntry {
   readonly name: string;
@@ -44,18 +43,7 @@ export class ApiKeys {
  * (`known`: the scopes the contract declares; "*" grants them all).
  */
 export async function loadApiKeys(file: string, known: readonly string[]): Promise<ApiKeys> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new AuthConfigError(`FLOWGATE_API_KEYS_FILE: cannot read "${file}": ${(err as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new AuthConfigError(`FLOWGATE_API_KEYS_FILE "${file}": not YAML or JSON: ${(err as Error).message}`);
-  }
+  const doc = await readGrantsFile(file, "FLOWGATE_API_KEYS_FILE");
   const where = `FLOWGATE_API_KEYS_FILE "${file}"`;
   const keys = (doc as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys)) throw new AuthConfigError(`${where}: expected a list under "keys:" (name, sha256, scopes)`);
@@ -64,26 +52,14 @@ export async function loadApiKeys(file: string, known: readonly string[]): Promi
   const entries = keys.map((raw: unknown, i): ApiKeyEntry => {
     const at = `${where}: keys[${i}]`;
     if (typeof raw !== "object" || raw === null) throw new AuthConfigError(`${at}: expected {name, sha256, scopes}`);
-    const { name, sha256, scopes } = raw as Record<string, unknown>;
-    if (typeof name !== "string" || !/^[\w.@:-]{1,128}$/.test(name)) {
-      throw new AuthConfigError(`${at}.name: expected 1 to 128 letters, digits or . _ - @ :`);
-    }
-    if (names.has(name)) throw new AuthConfigError(`${at}.name: "${name}" is listed twice`);
-    names.add(name);
+    const { name: rawName, sha256, scopes } = raw as Record<string, unknown>;
+    const name = checkCallerName(at, rawName, names);
     if (typeof sha256 !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
       throw new AuthConfigError(`${at}.sha256 (${name}): expected the key's SHA-256 as 64 hex digits (printf %s "$KEY" | sha256sum)`);
     }
     if (hashes.has(sha256.toLowerCase())) throw new AuthConfigError(`${at}.sha256 (${name}): the same key is listed twice`);
     hashes.add(sha256.toLowerCase());
-    if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== "string")) {
-      throw new AuthConfigError(`${at}.scopes (${name}): expected a list of scopes (${known.join(", ")}, or "*")`);
-    }
-    for (const scope of scopes as string[]) {
-      if (scope !== "*" && !known.includes(scope)) {
-        throw new AuthConfigError(`${at}.scopes (${name}): "${scope}" is not a scope; the contract declares ${known.join(", ")} ("*" grants all)`);
-      }
-    }
-    return { name, hash: Buffer.from(sha256, "hex"), scopes: scopes as string[] };
+    return { name, hash: Buffer.from(sha256, "hex"), scopes: checkScopes(at, name, scopes, known) };
   });
   return new ApiKeys(entries);
 }

@@ -1,12 +1,14 @@
-// The Authenticator the configuration asks for: API keys from their file, tokens from a JWKS URL or file.
+// The Authenticator the configuration asks for: API keys from their file, tokens from a JWKS URL or file,
+// client certificates' subjects from theirs.
 // Files are read and checked here, before anything starts, so a bad one fails start-up naming its variable.
 import type { Config } from "../config.js";
 import { Authenticator } from "./authenticator.js";
+import { loadClientCertificates } from "./certificates.js";
 import { JwtVerifier } from "./jwt.js";
 import { loadApiKeys } from "./keys.js";
 
 /** The settings this reads (src/config.ts documents each). */
-export type AuthConfig = Pick<Config, "apiKeysFile" | "jwtJwksUrl" | "jwtKeysFile" | "jwtIssuer" | "jwtAudience" | "jwtClockSkewSeconds">;
+export type AuthConfig = Pick<Config, "apiKeysFile" | "jwtJwksUrl" | "jwtKeysFile" | "jwtIssuer" | "jwtAudience" | "jwtClockSkewSeconds" | "tlsClientsFile">;
 
 /** `known`: the scopes the served contract declares, which a key may be granted. */
 export async function openAuthenticator(config: AuthConfig, known: readonly string[]): Promise<Authenticator> {
@@ -21,5 +23,6 @@ export async function openAuthenticator(config: AuthConfig, known: readonly stri
           audience: config.jwtAudience,
           clockSkewSeconds: config.jwtClockSkewSeconds,
         });
-  return new Authenticator({ apiKeys, jwt });
+  const clientCertificates = config.tlsClientsFile === undefined ? undefined : await loadClientCertificates(config.tlsClientsFile, known);
+  return new Authenticator({ apiKeys, jwt, clientCertificates });
 }

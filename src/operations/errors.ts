@@ -51,6 +51,22 @@ export class RunDeadlineError extends Error {
   }
 }
 
+/**
+ * A call waiting on a run (RunWorkflow, GetWorkflowResult's wait) was ended from outside it: by the server's
+ * shutdown, which maps it to Unavailable naming the run to read later. A client that went away, or its own
+ * deadline, keep their own codes (the error mapper prefers the abort's reason when the codes differ).
+ */
+export class RunWaitInterruptedError extends Error {
+  override name = "RunWaitInterruptedError";
+  constructor(run: { workflowId: string; runId: string }, cause: unknown) {
+    super(
+      `the server is shutting down; workflow "${run.workflowId}" run "${run.runId}" keeps running: ` +
+        "get its outcome with GetWorkflowResult, from any replica",
+      { cause },
+    );
+  }
+}
+
 /** A request field the operations refuse (a reserved memo key, a page token that is not one); the message names it. */
 export class InvalidRequestError extends Error {
   override name = "InvalidRequestError";
@@ -87,6 +103,7 @@ export const OPERATIONS_ERROR_TABLE: ErrorTable = [
   { name: "RunClosedError", match: (e) => e instanceof RunClosedError, code: Code.FailedPrecondition, message },
   { name: "RequestIdConflictError", match: (e) => e instanceof RequestIdConflictError, code: Code.AlreadyExists, message },
   { name: "RunDeadlineError", match: (e) => e instanceof RunDeadlineError, code: Code.DeadlineExceeded, message },
+  { name: "RunWaitInterruptedError", match: (e) => e instanceof RunWaitInterruptedError, code: Code.Unavailable, message },
   { name: "InvalidRequestError", match: (e) => e instanceof InvalidRequestError, code: Code.InvalidArgument, message },
   { name: "UpdateFailedError", match: (e) => e instanceof UpdateFailedError, code: Code.FailedPrecondition, message },
   { name: "QueryFailedError", match: (e) => e instanceof QueryFailedError, code: Code.FailedPrecondition, message },

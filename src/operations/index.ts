@@ -29,6 +29,7 @@ export {
   RequestIdConflictError,
   RunClosedError,
   RunDeadlineError,
+  RunWaitInterruptedError,
   UpdateFailedError,
   WorkflowAlreadyStartedError,
 } from "./errors.js";

@@ -20,7 +20,7 @@ import {
   type WorkflowEngine,
   type WorkflowStatusName,
 } from "./engine.js";
-import { InvalidRequestError, RequestIdConflictError, RunClosedError, RunDeadlineError, WorkflowAlreadyStartedError } from "./errors.js";
+import { InvalidRequestError, RequestIdConflictError, RunClosedError, RunDeadlineError, RunWaitInterruptedError, WorkflowAlreadyStartedError } from "./errors.js";
 import { WatchHub } from "./watch.js";
 
 /** A start as a client asks for it; empty strings mean "not given". */
@@ -205,8 +205,8 @@ export class WorkflowOperations {
       run = await this.start(req, within);
       return await this.engine.awaitOutcome(run, true, within);
     } catch (err) {
-      // The client went away or the server shuts down: the error mapping reports that.
-      if (bound.signal.aborted) throw err;
+      // The client went away or the server shuts down: the error mapping reports that, naming the run.
+      if (bound.signal.aborted) throw run === undefined ? err : new RunWaitInterruptedError(run, err);
       // Out of time: the call's deadline, or the server's own bound.
       if (limited?.expired || (bound.deadline !== undefined && Date.now() >= bound.deadline)) throw new RunDeadlineError(run, err);
       throw err;
@@ -236,6 +236,7 @@ export class WorkflowOperations {
     try {
       return await this.engine.awaitOutcome(run, follow, wait);
     } catch (err) {
+      if (bound.signal.aborted) throw new RunWaitInterruptedError(run, err);
       if (!wait.expired) throw err;
       // The wait ran out before the run closed: answer with the status it has now.
       const now = await this.engine.describe(follow ? { workflowId: run.workflowId, runId: "" } : run, bound);

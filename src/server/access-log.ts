@@ -4,7 +4,9 @@
 // completed"), which costs a plain route half its throughput; the RPC layer fills in the call's record
 // instead of logging a line of its own.
 import { createContextKey } from "@connectrpc/connect";
+import type { ClientCertificate } from "../auth/index.js";
 import type { ProtocolLabel } from "../observability/index.js";
+import { clientCertificateOf } from "./tls.js";
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 
 /** What the RPC layer learnt about a call, for its one log line. */
@@ -13,6 +15,8 @@ export interface CallRecord {
   log: FastifyBaseLogger;
   /** The authenticated caller ("key:billing"); absent with authentication off. */
   caller?: string;
+  /** The remote address: who the caller is, for the per-caller limits, when authentication is off. */
+  readonly address: string | undefined;
   /** How the call came in; "http" until an RPC route says otherwise. */
   protocol?: ProtocolLabel;
   procedure?: string;
@@ -20,6 +24,12 @@ export interface CallRecord {
   code?: string;
   /** The failure's message, as the client got it. */
   reason?: string;
+  /**
+   * The client certificate the call's TLS connection presented, for authentication. It rides here, on the
+   * record Connect's context carries to the interceptor, because the interceptor sees only headers otherwise,
+   * and a header is whatever the client says.
+   */
+  readonly clientCertificate?: ClientCertificate | undefined;
 }
 
 /** The request's call record (and its logger, carrying the request id), for handlers and interceptors. */
@@ -31,7 +41,7 @@ const records = new WeakMap<FastifyRequest, CallRecord>();
 export function callRecordOf(req: FastifyRequest): CallRecord {
   const found = records.get(req);
   if (found !== undefined) return found;
-  const record: CallRecord = { log: req.log };
+  const record: CallRecord = { log: req.log, address: req.raw.socket?.remoteAddress, clientCertificate: clientCertificateOf(req.raw.socket) };
   records.set(req, record);
   return record;
 }

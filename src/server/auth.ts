@@ -67,7 +67,7 @@ export function guardRoutes(app: FastifyInstance, settings: AuthSettings): void 
  */
 async function admit(settings: AuthSettings, headers: HeaderSource, needed: Access, what: string, record: CallRecord | undefined): Promise<void> {
   if (needed.kind === "public") return;
-  const caller = await settings.authenticator.authenticate(headers);
+  const caller = await settings.authenticator.authenticate(headers, record?.clientCertificate);
   settings.authenticator.authorize(caller, needed, what);
   if (record === undefined) return;
   record.caller = caller.id;

@@ -5,13 +5,13 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import { encodeEnvelope, type UniversalHandler } from "@connectrpc/connect/protocol";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import * as protoConnect from "@connectrpc/connect/protocol-connect";
 import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { restError } from "./errors.js";
 import { streamingRpcOf } from "./metrics.js";
+import { refuseCall } from "./refuse.js";
 
 export interface ConnectRoutesOptions {
   readonly handlers: readonly UniversalHandler[];
@@ -87,29 +87,8 @@ function refuseGrpcWebText(reply: FastifyReply): FastifyReply {
     .send();
 }
 
-/**
- * A bidirectional stream called over HTTP/1.1, which cannot carry one. connect-node answers that with a bare
- * HTTP 505; this answers in the caller's own protocol, with FailedPrecondition and what to do instead.
- */
+/** A bidirectional stream called over HTTP/1.1, which cannot carry one (connect-node answers a bare 505). */
 function refuseBidiOverHttp1(req: FastifyRequest, reply: FastifyReply, methodName: string): FastifyReply {
   const message = `${methodName} is a bidirectional stream, which needs HTTP/2: call it over h2c or TLS (grpcurl does)`;
-  const contentType = req.headers["content-type"] ?? "";
-  if (protoConnect.contentTypeRegExp.test(contentType)) {
-    // Connect streaming: HTTP 200 and an end-of-stream message carrying the error.
-    const end = JSON.stringify({ error: protoConnect.errorToJson(new ConnectError(message, Code.FailedPrecondition), undefined) });
-    return reply.code(200).header("content-type", contentType).send(Buffer.from(encodeEnvelope(protoConnect.endStreamFlag, Buffer.from(end))));
-  }
-  if (protoGrpcWeb.contentTypeRegExp.test(contentType)) {
-    // gRPC-Web: HTTP 200 and a trailers frame.
-    const trailers = `grpc-status: ${Code.FailedPrecondition}\r\ngrpc-message: ${encodeURIComponent(message)}\r\n`;
-    return reply.code(200).header("content-type", contentType).send(Buffer.from(encodeEnvelope(protoGrpcWeb.trailerFlag, Buffer.from(trailers))));
-  }
-  // gRPC (HTTP/2 only by definition) and anything else: a trailers-only answer, readable as plain HTTP too.
-  const { status, body } = restError(new ConnectError(message, Code.FailedPrecondition));
-  return reply
-    .code(protoGrpc.contentTypeRegExp.test(contentType) ? 200 : status)
-    .header("grpc-status", String(Code.FailedPrecondition))
-    .header("grpc-message", encodeURIComponent(message))
-    .type("application/json")
-    .send(body);
+  return refuseCall(req, reply, new ConnectError(message, Code.FailedPrecondition));
 }

@@ -12,4 +12,6 @@ export type { StreamFormat } from "./rest/sse.js";
 export { serve } from "./router.js";
 export type { ServedService } from "./router.js";
 export { createServer } from "./server.js";
+export { readTlsFiles, TlsFilesError } from "./tls.js";
+export type { ServerTls, TlsFiles } from "./tls.js";
 export type { ServerOptions } from "./server.js";

@@ -2,7 +2,8 @@
 // clients speak), and TLS with ALPN (h2 or http/1.1) when a certificate is configured. A plain TCP server
 // reads each connection's first bytes, puts them back, and hands the socket itself to Node's HTTP/1.1
 // server, its HTTP/2 server, or a TLS server whose sockets go on to one of those two by ALPN. All of them
-// call the same Fastify handler.
+// call the same Fastify handler. The TLS server's certificate can be replaced while it runs, and it can ask
+// clients for certificates of their own (tls.ts keeps what each connection presented, for authentication).
 //
 // The socket is handed over as it is, so HTTP/2 reads it natively: Node's HTTP/2 session takes the socket's
 // own handle and first feeds it whatever was read and put back (the Http2Session constructor in
@@ -14,6 +15,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
+import { noteClientCertificate } from "./tls.js";
 
 export interface OnePortServerOptions {
   /** Idle HTTP/2 sessions are closed after this long. */
@@ -24,7 +26,19 @@ export interface OnePortServerOptions {
    */
   readonly keepAliveTimeoutMs: number;
   /** PEM certificate and key: when set, TLS connections are accepted on the same port too. */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly tls?: ListenerTls | undefined;
+}
+
+/** What the TLS side serves: the certificate and key, and the CA that signs the client certificates it asks for. */
+export interface ListenerTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  /**
+   * When set, every TLS client is asked for a certificate, verified against this CA. One without a certificate,
+   * or with one that fails verification, is still served: refusing it is authentication's call, made per
+   * request and answered in the request's own protocol, where a failed handshake would only say "bad certificate".
+   */
+  readonly clientCa?: string | Buffer | undefined;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -84,8 +98,14 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   const http1 = http.createServer(handler);
   // Fastify's handler takes HTTP/2's compatibility request and response as they are.
   const h2 = http2.createServer(handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const clientCa = options.tls?.clientCa;
   const secure = options.tls
-    ? tls.createServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ["h2", "http/1.1"] })
+    ? tls.createServer({
+        cert: options.tls.cert,
+        key: options.tls.key,
+        ALPNProtocols: ["h2", "http/1.1"],
+        ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }),
+      })
     : undefined;
 
   // Connections no inner server owns yet: still to send their first bytes, or in their TLS handshake. They
@@ -136,6 +156,7 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
     const raw = handshakes.get(remoteEnd);
     if (raw !== undefined) claim(raw);
     handshakes.delete(remoteEnd);
+    if (clientCa !== undefined) noteClientCertificate(tlsSocket);
     // HTTP/2 over TLS is chosen by ALPN only (RFC 9113 section 3.3); a client that offers none gets HTTP/1.1.
     if (tlsSocket.alpnProtocol === "h2") h2.emit("connection", tlsSocket);
     else http1.emit("connection", tlsSocket);
@@ -191,6 +212,14 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   };
   return Object.assign(server, {
     close: closeSweeping,
+    /**
+     * Serves another certificate (and client CA) to the connections that come from now on; open ones keep the
+     * one they shook hands with. Throws when the pair cannot be used, and the one before stays served.
+     */
+    setSecureContext: (material: ListenerTls) => {
+      if (secure === undefined) throw new Error("this listener serves no TLS: it was created without a certificate");
+      secure.setSecureContext({ cert: material.cert, key: material.key, ...(material.clientCa === undefined ? {} : { ca: material.clientCa }) });
+    },
     closeIdleConnections: () => {
       http1.closeIdleConnections();
       closeUnclaimed();

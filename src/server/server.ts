@@ -21,9 +21,13 @@ import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramew
 import { answerNoRoute } from "./fallback.js";
 import { httpHealthRoutes, type ReadinessProbe } from "./health.js";
 import { createOnePortServer } from "./listener.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { restMessageInterceptor } from "./rest/request.js";
 import { restRoutes } from "./rest/routes.js";
 import { buildHandlers, type ServedService } from "./router.js";
+import { CallerLimits, createLimitsInterceptor, limitRoutes, shedLoad, type CallerLimitSettings } from "./limits.js";
+import { createDrainInterceptor, Drain, drainAware, refuseWhileDraining } from "./shutdown.js";
+import { reloadTlsOnChange, type ServerTls } from "./tls.js";
 import { settleUnreadBodies, type UnreadBodyBounds } from "./unread-bodies.js";
 
 export interface ServerOptions {
@@ -36,8 +40,8 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** Largest request body on any protocol, in bytes. */
   readonly bodyLimitBytes: number;
-  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext. */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  /** PEM certificate and key: TLS is then accepted on the same port, beside cleartext (see ServerTls). */
+  readonly tls?: ServerTls | undefined;
   /** Where calls are counted (GET /metrics); a registry of the app's own by default. */
   readonly metrics?: Metrics | undefined;
   /** Origins browsers may call from ("*" for any); absent or empty: CORS off (same-origin pages only). */
@@ -46,8 +50,25 @@ export interface ServerOptions {
   readonly auth?: AuthSettings | undefined;
   /** Idle time after which a streamed REST answer (SSE, NDJSON) gets a heartbeat; 15 s by default. */
   readonly streamHeartbeatMs?: number | undefined;
+  /**
+   * On close (SIGTERM), how long the calls in flight get to finish before those still waiting are answered
+   * Unavailable; 10 s by default.
+   */
+  readonly shutdownGraceMs?: number | undefined;
+  /** What one caller may take (calls per window, open streams), and when the whole server sheds load. */
+  readonly load?: LoadSettings | undefined;
   /** How much of a body answered before it was read is still drained; 5 s and one more body limit by default. */
   readonly unreadBody?: Partial<UnreadBodyBounds> | undefined;
+}
+
+export interface LoadSettings extends CallerLimitSettings {
+  /**
+   * The mean event-loop delay, over each sample interval, above which new calls are refused with
+   * Unavailable until it falls again; 0 or absent: never.
+   */
+  readonly shedEventLoopDelayMs?: number | undefined;
+  /** How often the event-loop delay is sampled; 1 s by default. */
+  readonly sampleIntervalMs?: number | undefined;
 }
 
 /** How long the rest of a body answered early is drained at most: nginx's lingering_timeout. */
@@ -64,22 +85,29 @@ declare module "fastify" {
   }
 }
 
+/** grpc.health.v1's path prefix: its probes report the drain instead of being refused. */
+const HEALTH_PATH = `/${Health.typeName}/`;
+
 /** A request id taken from the caller: printable ASCII without spaces, at most 128 characters. */
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** In-flight calls get this long to finish once the app starts closing; then their signal aborts. */
-const SHUTDOWN_GRACE_MS = 5000;
+/**
+ * In-flight calls get this long to finish once the app starts closing; then their signal aborts. Well inside
+ * Kubernetes' default 30 s between SIGTERM and SIGKILL, leaving time for the worker to stop after the API.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
 /** Idle keep-alive connections and HTTP/2 sessions outlive a load balancer's usual 60 s idle timeout. */
 const IDLE_TIMEOUT_MS = 72_000;
 
 /** Builds the app; it never listens: src/main.ts does, and tests call `app.listen({ port: 0 })`. */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
+  let listener: ReturnType<typeof createOnePortServer> | undefined;
   const app = fastify({
     // The assertion is what fixes Fastify's logger type parameter (tsc fails without it).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger as FastifyBaseLogger,
     serverFactory: (handler) =>
-      createOnePortServer(handler, { http2SessionTimeoutMs: IDLE_TIMEOUT_MS, keepAliveTimeoutMs: IDLE_TIMEOUT_MS, tls: options.tls }) as never,
+      (listener = createOnePortServer(handler, { http2SessionTimeoutMs: IDLE_TIMEOUT_MS, keepAliveTimeoutMs: IDLE_TIMEOUT_MS, tls: options.tls })) as never,
     bodyLimit: options.bodyLimitBytes,
     routerOptions: {
       // Workflow ids may be 1000 characters, and three times that once percent-encoded in a path.
@@ -100,9 +128,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // Refused by the drain below instead, in the caller's protocol.
+    return503OnClosing: false,
   });
 
+  if (options.tls !== undefined) reloadTlsOnChange(app, options.tls, app.log, (material) => listener?.setSecureContext(material));
   settleUnreadBodies(app, { lingerMs: LINGER_MS, lingerBytes: options.bodyLimitBytes, ...options.unreadBody });
   app.addHook("onRequest", (req, reply, done) => {
     void reply.header("x-request-id", req.id);
@@ -116,7 +146,20 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // CORS first: its hook answers a preflight (sent without credentials) before authentication's runs, and
   // its catch-all OPTIONS route only lets the router accept one.
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) await registerCors(app, options.corsOrigins);
+  // Refused while shutting down or overloaded before anything else is checked; the probes and metrics
+  // keep answering.
+  const isProbe = (req: FastifyRequest) => {
+    const access = req.routeOptions.config.access;
+    return (typeof access === "object" && "platform" in access) || req.url.startsWith(HEALTH_PATH);
+  };
+  const drain = new Drain();
+  refuseWhileDraining(app, drain, isProbe);
+  const readiness = drainAware(options.readiness, drain);
+  const load = options.load ?? {};
+  if ((load.shedEventLoopDelayMs ?? 0) > 0) shedLoad(app, load.shedEventLoopDelayMs!, load.sampleIntervalMs, isProbe);
   guardRoutes(app, auth);
+  const limits = new CallerLimits(load);
+  if (limits.enabled) limitRoutes(app, limits, isProbe);
 
   const mapper = createErrorMapper(options.errorTables);
   // Set before any plugin registers: Fastify scopes take their handlers when they are created.
@@ -136,15 +179,19 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     void reply.code(status).type("application/json").send(body);
   });
 
-  const shutdown = new AbortController();
-  // Every call in flight listens on it (connect links it to the call's own signal until the call ends), so
-  // more than ten at once are normal, not the listener leak Node warns of on stderr.
-  setMaxListeners(0, shutdown.signal);
-  app.addHook("preClose", (done) => {
-    setTimeout(() => shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable)), SHUTDOWN_GRACE_MS).unref();
-    done();
+  // Every call in flight listens on these (connect links them to the call's own signal until the call ends),
+  // so more than ten at once are normal, not the listener leak Node warns of on stderr.
+  setMaxListeners(0, drain.callsSignal, drain.streamsSignal);
+  const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+  app.addHook("preClose", async () => {
+    // HTTP/2 clients learn at once (GOAWAY) to open their next calls elsewhere; their open streams go on.
+    (app.server as unknown as ReturnType<typeof createOnePortServer>).closeHttp2Sessions();
+    const report = drain.run(graceMs);
+    app.log.info({ graceMs }, "shutting down: readiness is false and new calls are refused; the calls in flight get the grace period");
+    const { inFlight, aborted, tookMs } = await report;
+    app.log.info({ inFlight, aborted, tookMs }, aborted === 0 ? "drained: every call in flight finished" : `drained: ${aborted} calls still waiting were answered unavailable`);
   });
-  app.decorate("flowgate", { shutdown: shutdown.signal, errors: mapper });
+  app.decorate("flowgate", { shutdown: drain.callsSignal, errors: mapper });
 
   // Read from the contract once: an RPC that declares no scope stops the server here, before it starts.
   const access = new Map<DescMethod, Access>();
@@ -154,12 +201,14 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     interceptors: [
       restMessageInterceptor,
       createErrorInterceptor(mapper),
+      createDrainInterceptor(drain),
       ...(auth.authenticator.enabled ? [createAuthInterceptor(auth, access)] : []),
+      ...(limits.enabled ? [createLimitsInterceptor(limits, (service) => service === Health.typeName)] : []),
       createValidateInterceptor(),
     ],
     readMaxBytes: options.bodyLimitBytes,
-    shutdownSignal: shutdown.signal,
-    readiness: options.readiness,
+    shutdownSignal: drain.callsSignal,
+    readiness,
   });
   for (const [method, needed] of accessByMethod(handlers, auth.publicParts)) access.set(method, needed);
   const contextValues = (req: FastifyRequest) => createContextValues().set(kCall, callRecordOf(req));
@@ -171,6 +220,6 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     bodyLimitBytes: options.bodyLimitBytes,
     streamHeartbeatMs: options.streamHeartbeatMs,
   });
-  await app.register(httpHealthRoutes, { readiness: options.readiness });
+  await app.register(httpHealthRoutes, { readiness });
   return app;
 }

@@ -67,18 +67,26 @@ export function connectClient(protocol: Exclude<ProtocolName, "rest">, baseUrl: 
   return serviceClient(WorkflowService, protocol, baseUrl);
 }
 
-/** A generated client of any served service on one of the four protocols Connect speaks. */
-export function serviceClient<S extends DescService>(service: S, protocol: Exclude<ProtocolName, "rest">, baseUrl: string): Client<S> {
+/** What an https:// client trusts and presents: the server's CA, and a client certificate and key (mTLS). */
+export interface ClientTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** A generated client of any served service on one of the four protocols Connect speaks (over TLS with `tls`). */
+export function serviceClient<S extends DescService>(service: S, protocol: Exclude<ProtocolName, "rest">, baseUrl: string, tls: ClientTls = {}): Client<S> {
+  const nodeOptions = { ...tls };
   switch (protocol) {
     case "grpc":
-      return createClient(service, createGrpcTransport({ baseUrl }));
+      return createClient(service, createGrpcTransport({ baseUrl, nodeOptions }));
     case "grpc-web":
-      return createClient(service, createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }));
+      return createClient(service, createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions }));
     case "connect-json":
-      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions }));
     case "connect-binary":
       // Over HTTP/2 (h2c), so Connect is exercised on both HTTP versions.
-      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }));
+      return createClient(service, createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, nodeOptions }));
   }
 }
 

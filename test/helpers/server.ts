@@ -16,7 +16,7 @@ import { TEST_NAMESPACE, TEST_TASK_QUEUE, TEST_WORKFLOWS } from "./constants.js"
 export interface TestServer {
   /** Where the server's file store writes. */
   readonly filesDir: string;
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`, which serves cleartext on the same port too) */
   readonly baseUrl: string;
   /** 127.0.0.1:PORT, for grpcurl */
   readonly hostPort: string;
@@ -40,8 +40,12 @@ export interface TestServerOptions {
   readonly corsOrigins?: AppOptions["corsOrigins"];
   /** How much of a body answered before it was read is still drained (5 s and the body limit by default). */
   readonly unreadBody?: AppOptions["unreadBody"];
+  /** How often the event-loop delay is sampled for load shedding (config.shedEventLoopDelayMs turns it on). */
+  readonly loadSampleIntervalMs?: AppOptions["loadSampleIntervalMs"];
   /** Who may call what (an Authenticator and the public platform parts); authentication off by default. */
   readonly auth?: AppOptions["auth"];
+  /** A certificate to serve TLS with (and a client CA, for client certificates); cleartext only by default. */
+  readonly tls?: AppOptions["tls"];
   /** The config database; an in-memory PGlite of its own (closed with the server) by default. */
   readonly database?: Database;
   /** Upload limits of the server's own file store (a temporary folder, removed with the server). */
@@ -93,8 +97,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     configMaps: options.configMaps,
     handler: options.handler,
     auth: options.auth,
+    tls: options.tls,
     corsOrigins: options.corsOrigins,
     unreadBody: options.unreadBody,
+    loadSampleIntervalMs: options.loadSampleIntervalMs,
     database,
     files,
     callbacks,
@@ -103,7 +109,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const { port } = app.server.address() as { port: number };
   return {
     filesDir: local.dir,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
     async close() {
       await app.close();

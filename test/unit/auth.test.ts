@@ -15,8 +15,10 @@ import {
   JwtVerifier,
   KeySetUnavailableError,
   loadApiKeys,
+  loadClientCertificates,
   PermissionDeniedError,
   UnauthenticatedError,
+  type ClientCertificate,
   type JwtSettings,
 } from "../../src/auth/index.js";
 import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
@@ -102,6 +104,70 @@ describe("the API keys file", () => {
 
   it("refuses a file it cannot read, naming the variable", async () => {
     await expect(loadApiKeys(path.join(dir, "absent.yaml"), SCOPES)).rejects.toThrow(/^FLOWGATE_API_KEYS_FILE: cannot read ".*absent\.yaml"/);
+  });
+});
+
+describe("the client certificates file", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-clients-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const file = async (text: string) => {
+    const at = path.join(dir, `${Math.random()}.yaml`);
+    await writeFile(at, text);
+    return at;
+  };
+  const certificate = (commonName: string | undefined, altNames: string[] = [], verified = true): ClientCertificate => ({
+    verified,
+    verifyError: verified ? undefined : "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    commonName,
+    altNames,
+    serial: "0A1B",
+  });
+
+  it("finds an entry by the certificate's CN or any of its SANs, its name standing for its subject when it gives none", async () => {
+    const clients = await loadClientCertificates(
+      await file(
+        "clients:\n  - {name: billing, scopes: [workflows.read]}\n  - {name: mesh, subject: 'spiffe://cluster.local/ns/a/sa/b', scopes: ['*']}\n" +
+          "keys: []\n",
+      ),
+      SCOPES,
+    );
+    expect(clients.find(certificate("billing"))?.name).toBe("billing");
+    expect(clients.find(certificate("someone", ["other.example", "spiffe://cluster.local/ns/a/sa/b"]))?.name).toBe("mesh");
+    expect(clients.find(certificate("billing.example"))).toBeUndefined();
+    expect(clients.find(certificate(undefined, []))).toBeUndefined();
+  });
+
+  it.each([
+    ["nothing under clients", "keys: []\n", /expected a list under "clients:"/],
+    ["a scope the contract does not declare", "clients:\n  - {name: a, scopes: [workflow.read]}\n", /clients\[0\]\.scopes \(a\): "workflow\.read" is not a scope/],
+    ["a name listed twice", "clients:\n  - {name: a, subject: x, scopes: []}\n  - {name: a, subject: y, scopes: []}\n", /clients\[1\]\.name: "a" is listed twice/],
+    ["a subject listed twice", "clients:\n  - {name: a, subject: x, scopes: []}\n  - {name: b, subject: x, scopes: []}\n", /clients\[1\]\.subject \(b\): "x" is listed twice/],
+    ["an empty subject", "clients:\n  - {name: a, subject: ' ', scopes: []}\n", /clients\[0\]\.subject \(a\): expected the certificate's common name/],
+  ])("refuses %s, naming the file and the entry", async (_what, text, message) => {
+    const at = await file(text);
+    await expect(loadClientCertificates(at, SCOPES)).rejects.toThrow(message);
+    await expect(loadClientCertificates(at, SCOPES)).rejects.toThrow(`FLOWGATE_TLS_CLIENTS_FILE "${at}"`);
+  });
+
+  it("makes a listed, verified certificate the caller, and refuses the others saying why", async () => {
+    const clients = await loadClientCertificates(await file("clients:\n  - {name: billing, scopes: [workflows.read]}\n"), SCOPES);
+    const auth = new Authenticator({ clientCertificates: clients });
+    expect(auth.enabled).toBe(true);
+    const caller = await auth.authenticate(new Headers(), certificate("billing"));
+    expect({ id: caller.id, scopes: [...caller.scopes] }).toEqual({ id: "cert:billing", scopes: ["workflows.read"] });
+    await expect(auth.authenticate(new Headers(), certificate("billing", [], false))).rejects.toThrow(
+      'the client certificate "CN=billing" (serial 0A1B) is not trusted: it is not signed by a CA this server accepts client certificates from (UNABLE_TO_GET_ISSUER_CERT_LOCALLY)',
+    );
+    await expect(auth.authenticate(new Headers(), certificate("nobody", ["nobody.example"]))).rejects.toThrow(
+      'the client certificate "CN=nobody, nobody.example" (serial 0A1B) is verified, but no client with its subject is known here',
+    );
+    await expect(auth.authenticate(new Headers())).rejects.toThrow(/^missing credentials: .*, or connect over TLS with a client certificate$/);
+    // With no keys or tokens accepted, a bearer credential cannot win over the certificate: it is refused, saying so.
+    await expect(auth.authenticate({ authorization: "Bearer abc" }, certificate("billing"))).rejects.toThrow(/^this server accepts neither API keys nor tokens/);
   });
 });
 

@@ -158,6 +158,16 @@ describe("loadConfig", () => {
     expect(loadConfig({ FLOWGATE_DATABASE_URL: "postgresql://u:p@db:5432/flowgate" }, dir).databaseUrl).toBe("postgresql://u:p@db:5432/flowgate");
   });
 
+  it("reads the TLS settings: the client CA and clients file together, the files read again every 10 s by default", () => {
+    expect(loadConfig({}, dir)).toMatchObject({ tls: undefined, tlsClientsFile: undefined, tlsReloadIntervalMs: 10_000 });
+    const env = { FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem", FLOWGATE_TLS_CLIENT_CA_FILE: "ca.pem", FLOWGATE_TLS_CLIENTS_FILE: "clients.yaml" };
+    expect(loadConfig({ ...env, FLOWGATE_TLS_RELOAD_INTERVAL: "1m" }, dir)).toMatchObject({
+      tls: { certFile: "c.pem", keyFile: "k.pem", clientCaFile: path.join(dir, "ca.pem") },
+      tlsClientsFile: path.join(dir, "clients.yaml"),
+      tlsReloadIntervalMs: 60_000,
+    });
+  });
+
   it("reads the auth and CORS settings, off by default", () => {
     expect(loadConfig({}, dir)).toMatchObject({ apiKeysFile: undefined, jwtJwksUrl: undefined, jwtClockSkewSeconds: 30, authPublic: ["health", "reflection", "metrics"], corsOrigins: [] });
     expect(loadConfig({ FLOWGATE_API_KEYS_FILE: "keys.yaml", FLOWGATE_JWT_CLOCK_SKEW: "2m", FLOWGATE_AUTH_PUBLIC: "none" }, dir)).toMatchObject({
@@ -191,6 +201,10 @@ describe("loadConfig", () => {
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
     [{ TEMPORAL_ADDRESS: "temporal" }, /^TEMPORAL_ADDRESS must be host:port/],
     [{ FLOWGATE_TLS_CERT_FILE: "cert.pem" }, /go together, but only FLOWGATE_TLS_CERT_FILE is set/],
+    [{ FLOWGATE_TLS_CLIENT_CA_FILE: "ca.pem", FLOWGATE_TLS_CLIENTS_FILE: "c.yaml" }, /^FLOWGATE_TLS_CLIENT_CA_FILE needs FLOWGATE_TLS_CERT_FILE and FLOWGATE_TLS_KEY_FILE/],
+    [{ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem", FLOWGATE_TLS_CLIENT_CA_FILE: "ca.pem" }, /^FLOWGATE_TLS_CLIENT_CA_FILE is set, but FLOWGATE_TLS_CLIENTS_FILE is not/],
+    [{ FLOWGATE_TLS_CERT_FILE: "c.pem", FLOWGATE_TLS_KEY_FILE: "k.pem", FLOWGATE_TLS_CLIENTS_FILE: "c.yaml" }, /^FLOWGATE_TLS_CLIENTS_FILE needs FLOWGATE_TLS_CLIENT_CA_FILE/],
+    [{ FLOWGATE_TLS_RELOAD_INTERVAL: "often" }, /^FLOWGATE_TLS_RELOAD_INTERVAL must be a duration/],
     [{ TEMPORAL_API_KEY: "k" }, /^TEMPORAL_API_KEY configures a Temporal connection, but no address is set/],
     [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_SERVER_CA_CERT_PATH: "/no/such/ca.pem" }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read "\/no\/such\/ca.pem"/],
     [{ TEMPORAL_ADDRESS: "t:7233", TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: "true" }, /TEMPORAL_TLS_SERVER_NAME/],

@@ -25,6 +25,7 @@ import {
   RequestIdConflictError,
   RunClosedError,
   RunDeadlineError,
+  RunWaitInterruptedError,
   UpdateFailedError,
   WorkflowAlreadyStartedError,
 } from "../../src/operations/index.js";
@@ -66,6 +67,7 @@ describeTable("workflow operations error table", OPERATIONS_ERROR_TABLE, [
   ["RunClosedError", new RunClosedError("wf-3", "run-3", "COMPLETED"), Code.FailedPrecondition, /^workflow "wf-3" run "run-3" is already closed \(COMPLETED\)$/],
   ["RequestIdConflictError", new RequestIdConflictError("wf-4", undefined), Code.AlreadyExists, /different request_id/],
   ["RunDeadlineError", new RunDeadlineError({ workflowId: "wf-5", runId: "run-5" }, undefined), Code.DeadlineExceeded, /"wf-5" run "run-5" was still running/],
+  ["RunWaitInterruptedError", new RunWaitInterruptedError({ workflowId: "wf-6", runId: "run-6" }, undefined), Code.Unavailable, /^the server is shutting down; workflow "wf-6" run "run-6" keeps running: get its outcome with GetWorkflowResult/],
   ["InvalidRequestError", new InvalidRequestError('options.memo: key "flowgate.x" is reserved'), Code.InvalidArgument, /^options\.memo: key "flowgate\.x" is reserved$/],
   ["UpdateFailedError", new UpdateFailedError("decision", "a rejection needs a comment"), Code.FailedPrecondition, /^update "decision" was rejected or failed: a rejection needs a comment$/],
   ["QueryFailedError", new QueryFailedError("state", "no such query"), Code.FailedPrecondition, /^query "state" failed: no such query$/],
@@ -225,6 +227,17 @@ describe("error mapper", () => {
     expect(mapper.toConnectError(grpcError(1, "cancelled"), controller.signal).code).toBe(Code.DeadlineExceeded);
     const named = mapper.toConnectError(new RunDeadlineError({ workflowId: "w", runId: "r" }, undefined), controller.signal);
     expect(named.rawMessage).toMatch(/"w" run "r"/);
+  });
+
+  it("names the run a wait was on when the server's shutdown ends it, and keeps the client's own reasons", () => {
+    const shutdown = new AbortController();
+    shutdown.abort(new ConnectError("the server is shutting down", Code.Unavailable));
+    const named = mapper.toConnectError(new RunWaitInterruptedError({ workflowId: "w", runId: "r" }, undefined), shutdown.signal);
+    expect(named.code).toBe(Code.Unavailable);
+    expect(named.rawMessage).toMatch(/"w" run "r" keeps running/);
+    const gone = new AbortController();
+    gone.abort(new ConnectError("client disconnected", Code.Canceled));
+    expect(mapper.toConnectError(new RunWaitInterruptedError({ workflowId: "w", runId: "r" }, undefined), gone.signal).code).toBe(Code.Canceled);
   });
 
   it("reports a call its client abandoned as canceled", () => {
