@@ -61,3 +61,19 @@ export function withTimeLimit(outer: CallBound, ms: number): TimedBound {
     },
   };
 }
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (the promise's own end is then ignored). */
+export function settledBy<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => undefined);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

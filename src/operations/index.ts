@@ -1,6 +1,6 @@
 // Workflow operations: what the API does with workflows (start, run, read, stop), the domain rules every
 // face of the API shares. Not to be confused with workflow code, which workers run (src/samples).
-export { callBound, ServerTimeLimitError, withTimeLimit } from "./bound.js";
+export { callBound, ServerTimeLimitError, settledBy, withTimeLimit } from "./bound.js";
 export type { CallBound, TimedBound } from "./bound.js";
 export { INPUT_MEMO, isOpen, PROGRESS_MEMO } from "./engine.js";
 export type {

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { HandlerKind, IdReusePolicy, WorkflowRegistry, WorkflowTypeDefinition } from "../registry/index.js";
-import { withTimeLimit, type CallBound } from "./bound.js";
+import { settledBy, withTimeLimit, type CallBound } from "./bound.js";
 import {
   isOpen,
   type IdConflictPolicy,
@@ -113,6 +113,8 @@ const VISIBILITY_STATUS: Readonly<Partial<Record<WorkflowStatusName, string>>> =
 
 export class WorkflowOperations {
   private readonly watchers: WatchHub;
+  /** The signal-with-start attempt in flight per workflow id and request id. */
+  private readonly signalsWithStart = new Map<string, Promise<RunRef & { started: boolean }>>();
 
   constructor(
     private readonly engine: WorkflowEngine,
@@ -296,7 +298,7 @@ export class WorkflowOperations {
   /**
    * Signals the workflow id's open run, or starts one and signals it. Both inputs are checked; the start
    * follows the same rules as a plain start (type, queue, options), and a request id makes retries start at
-   * most one run.
+   * most one run (see `signalWithStartOnce`).
    */
   async signalWithStart(
     req: StartRequest & { signalName: string; signalInput: JsonValue | undefined },
@@ -304,13 +306,50 @@ export class WorkflowOperations {
   ): Promise<RunRef & { started: boolean }> {
     const spec = this.prepareStart(req);
     this.registry.checkHandler(spec.workflowType, "signal", req.signalName, req.signalInput, "signal_input");
-    if (req.requestId !== "") {
-      // A retry after its run closed finds that run, rather than starting another.
-      const earlier = await this.runStartedFor(spec.workflowId, req.requestId, bound);
-      if (earlier !== undefined) return { ...earlier, started: false };
+    const signal = { name: req.signalName, args: handlerArgs(req.signalInput) };
+    const { requestId } = spec;
+    if (requestId === undefined) return { workflowId: spec.workflowId, ...(await this.engine.signalWithStart(spec, signal, bound)) };
+    // Retries racing in this process share one attempt. When it fails (its caller went away, say), each
+    // waiting retry makes its own, one at a time.
+    const key = `${spec.workflowId}\u0000${requestId}`;
+    for (let leader = this.signalsWithStart.get(key); leader !== undefined; leader = this.signalsWithStart.get(key)) {
+      const shared = await settledBy(
+        leader.then((run) => run, () => undefined),
+        bound.signal,
+      );
+      if (shared !== undefined) return { ...shared, started: false };
     }
-    const { runId, started } = await this.engine.signalWithStart(spec, { name: req.signalName, args: handlerArgs(req.signalInput) }, bound);
-    return { workflowId: spec.workflowId, runId, started };
+    const attempt = this.signalWithStartOnce(spec, requestId, signal, bound).finally(() => this.signalsWithStart.delete(key));
+    this.signalsWithStart.set(key, attempt);
+    return attempt;
+  }
+
+  /**
+   * One signal-with-start keyed on `requestId`. Temporal's SignalWithStartWorkflowExecution keys its start on
+   * the request id only while that run is open: once it has closed, the same request would start another.
+   * So the first try may not start over a closed run (REJECT_DUPLICATE); when Temporal refuses it, the closed
+   * run (or an earlier one) is this request's and is the answer, or it is another request's and the start goes
+   * ahead under the caller's own policy. Left open: two replicas retrying at once over another request's
+   * closed run, when this request's run starts and closes between their tries (README, "Idempotency").
+   */
+  private async signalWithStartOnce(
+    spec: StartSpec,
+    requestId: string,
+    signal: { name: string; args: readonly unknown[] },
+    bound: CallBound,
+  ): Promise<RunRef & { started: boolean }> {
+    const { workflowId } = spec;
+    let refused: WorkflowAlreadyStartedError;
+    try {
+      return { workflowId, ...(await this.engine.signalWithStart({ ...spec, idReusePolicy: "REJECT_DUPLICATE" }, signal, bound)) };
+    } catch (err) {
+      if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
+      refused = err;
+    }
+    const own = await this.runStartedFor(workflowId, requestId, bound);
+    if (own !== undefined) return { ...own, started: false };
+    if (spec.idReusePolicy === "REJECT_DUPLICATE") throw refused;
+    return { workflowId, ...(await this.engine.signalWithStart(spec, signal, bound)) };
   }
 
   /** One page of the runs the filter selects, newest first. */

@@ -18,6 +18,7 @@ import protos from "@temporalio/proto";
 import {
   QueryFailedError,
   UpdateFailedError,
+  settledBy,
   WorkflowAlreadyStartedError,
   type CallBound,
   type Page,
@@ -410,22 +411,6 @@ const NATIVE_DEFAULT_DEADLINE_MS = 30_000;
 function withinNative<T>(connection: NativeConnection, bound: CallBound, fn: () => Promise<T>): Promise<T> {
   const deadline = bound.deadline ?? Date.now() + NATIVE_DEFAULT_DEADLINE_MS;
   return settledBy(connection.withDeadline(deadline, fn), bound.signal);
-}
-
-/** `promise`, or a rejection with the signal's reason as soon as it aborts (the promise's own end is then ignored). */
-function settledBy<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => undefined);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 function mapValues<T, U>(record: Readonly<Record<string, T>>, fn: (value: T) => U): Record<string, U> {
