@@ -278,8 +278,15 @@ export class TemporalEngine implements WorkflowEngine {
   private within<T>(bound: CallBound, fn: () => Promise<T>): Promise<T> {
     const { connection } = this.temporal;
     const { signal, deadline } = bound;
-    const call = connection.withAbortSignal(signal, deadline === undefined ? fn : () => connection.withDeadline(deadline, fn));
-    return settledBy(call, signal);
+    // The SDK adds an abort listener to the signal for every gRPC call and never removes it, so a signal that
+    // outlives many calls (a watched run's, one long poll after another) would gather one per call, each
+    // holding its call. The SDK gets a signal of its own per call instead, dropped when the call settles.
+    const own = new AbortController();
+    const forward = () => own.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener("abort", forward, { once: true });
+    const call = connection.withAbortSignal(own.signal, deadline === undefined ? fn : () => connection.withDeadline(deadline, fn));
+    return settledBy(call, signal).finally(() => signal.removeEventListener("abort", forward));
   }
 
   private toPayload(value: unknown): Payload {
