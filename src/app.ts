@@ -26,7 +26,20 @@ import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./tem
 
 export interface AppOptions {
   readonly config: Pick<Config, "bodyLimitBytes" | "taskQueue" | "runTimeoutMs"> &
-    Partial<Pick<Config, "shutdownGraceMs" | "rateLimit" | "maxStreamsPerCaller" | "shedEventLoopDelayMs">>;
+    Partial<
+      Pick<
+        Config,
+        | "shutdownGraceMs"
+        | "rateLimit"
+        | "maxStreamsPerCaller"
+        | "shedEventLoopDelayMs"
+        | "headersTimeoutMs"
+        | "bodyTimeoutMs"
+        | "maxConnections"
+        | "maxConnectionsPerAddress"
+        | "maxStreamsPerConnection"
+      >
+    >;
   readonly logger: Logger;
   readonly temporal: TemporalClient;
   /** The workflow types the API may start. */
@@ -134,6 +147,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     tls: options.tls,
     unreadBody: options.unreadBody,
     shutdownGraceMs: config.shutdownGraceMs,
+    connections: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      maxStreamsPerConnection: config.maxStreamsPerConnection,
+    },
     load: { rate: config.rateLimit, streams: config.maxStreamsPerCaller, shedEventLoopDelayMs: config.shedEventLoopDelayMs, sampleIntervalMs: options.loadSampleIntervalMs },
   });
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.

@@ -52,6 +52,15 @@ export interface Config {
   readonly maxStreamsPerCaller: number | undefined;
   /** Mean event-loop delay above which calls are shed; 0: never. */
   readonly shedEventLoopDelayMs: number;
+  /** How long a connection has to send a request's headers (and finish its TLS handshake). */
+  readonly headersTimeoutMs: number;
+  /** How long a whole-body request's body may take to arrive after its headers. */
+  readonly bodyTimeoutMs: number;
+  /** Connections open at once in all, and per remote address; 0: no cap. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxStreamsPerConnection: number;
   /** The workflow-types file; undefined when none is set and the default file is absent. */
   readonly workflowsFile: string | undefined;
   readonly allowUnregistered: boolean;
@@ -429,6 +438,45 @@ export const SETTINGS: readonly Setting[] = [
     description:
       "mean event-loop delay (over each second) above which new calls are refused with `unavailable` (503) until it falls, so calls already admitted finish in time; `0` turns shedding off. Probes and metrics are still answered",
     parse: (v) => (v === "0" ? 0 : parseDuration("FLOWGATE_SHED_EVENT_LOOP_DELAY", v, 500)),
+  },
+  {
+    variable: "FLOWGATE_HEADERS_TIMEOUT",
+    key: "headersTimeoutMs",
+    defaultText: "`30s`",
+    description:
+      "how long a connection has to send a request's headers, and to finish its TLS handshake; then it is closed (HTTP/1.1 with 408), so a client trickling its headers cannot hold it",
+    parse: (v) => parseDuration("FLOWGATE_HEADERS_TIMEOUT", v, 30_000),
+  },
+  {
+    variable: "FLOWGATE_BODY_TIMEOUT",
+    key: "bodyTimeoutMs",
+    defaultText: "`60s`",
+    description:
+      "how long a request body read whole (every unary call and server stream, REST included) may take to arrive after its headers; a slower one is answered `deadline_exceeded` (REST 408) and its connection or stream closed. Client streams and uploads are bounded by their deadline instead",
+    parse: (v) => parseDuration("FLOWGATE_BODY_TIMEOUT", v, 60_000),
+  },
+  {
+    variable: "FLOWGATE_MAX_CONNECTIONS",
+    key: "maxConnections",
+    defaultText: "`0`: no cap",
+    description: "connections open at once on the port; one more is closed as soon as it is accepted, and counted in `flowgate_connections_refused_total`",
+    parse: (v) => parseInteger("FLOWGATE_MAX_CONNECTIONS", v, 0, 0),
+  },
+  {
+    variable: "FLOWGATE_MAX_CONNECTIONS_PER_ADDRESS",
+    key: "maxConnectionsPerAddress",
+    defaultText: "`0`: no cap",
+    description:
+      "connections open at once from one remote address; one more is closed as soon as it is accepted. Behind a load balancer or proxy every connection comes from its addresses: set it only where clients connect directly",
+    parse: (v) => parseInteger("FLOWGATE_MAX_CONNECTIONS_PER_ADDRESS", v, 0, 0),
+  },
+  {
+    variable: "FLOWGATE_MAX_STREAMS_PER_CONNECTION",
+    key: "maxStreamsPerConnection",
+    defaultText: "`250`",
+    description:
+      "streams one HTTP/2 connection may have open at once, advertised to clients as `SETTINGS_MAX_CONCURRENT_STREAMS` (gRPC clients queue the calls over it, or open another connection)",
+    parse: (v) => parseInteger("FLOWGATE_MAX_STREAMS_PER_CONNECTION", v, 250, 1),
   },
   {
     variable: "FLOWGATE_TLS_CERT_FILE",

@@ -62,6 +62,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: "flowgate_connections_refused_total",
+    help: "Connections closed as soon as they were accepted, by the cap they were over (connections in all, or per remote address).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }

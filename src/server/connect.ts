@@ -42,7 +42,8 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
   scope.addContentTypeParser(GRPC_WEB_TEXT, noop);
   for (const handler of options.handlers) {
     const bidi = handler.method.methodKind === "bidi_streaming";
-    const config = { access: "rpc", rpcForm: "connect", streamingRpc: streamingRpcOf(handler) } as const;
+    const streamsBody = handler.method.methodKind === "client_streaming" || bidi;
+    const config = { access: "rpc", rpcForm: "connect", streamingRpc: streamingRpcOf(handler), streamsBody } as const;
     scope.all(handler.requestPath, { config }, async (req, reply) => {
       if (bidi && req.raw.httpVersionMajor === 1) return refuseBidiOverHttp1(req, reply, handler.method.name);
       if (GRPC_WEB_TEXT.test(req.headers["content-type"] ?? "")) return refuseGrpcWebText(reply);
@@ -55,6 +56,8 @@ export async function connectRoutes(scope: FastifyInstance, options: ConnectRout
           request.body = req.raw.iterator({ destroyOnReturn: false });
         }
         const response = await handler(request);
+        // Answered while the handler ran (a body too slow, slow-bodies.ts): its own answer has nowhere to go.
+        if (reply.raw.headersSent) return;
         // Headers set on the reply (by hooks) live on the reply until send; the raw response is written here.
         for (const [name, value] of Object.entries(reply.getHeaders())) {
           if (value !== undefined) reply.raw.setHeader(name, value);

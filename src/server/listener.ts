@@ -27,7 +27,33 @@ export interface OnePortServerOptions {
   readonly keepAliveTimeoutMs: number;
   /** PEM certificate and key: when set, TLS connections are accepted on the same port too. */
   readonly tls?: ListenerTls | undefined;
+  /** What a connection may take before it is served; absent: Node's defaults, no caps. */
+  readonly connections?: ConnectionLimits | undefined;
+  /** How long closing waits for the connections still open to end before it destroys them; 2 s by default. */
+  readonly closeTimeoutMs?: number | undefined;
+  /** Told when closing destroys the connections still open at its timeout: how many, after how long. */
+  readonly onCloseTimeout?: ((open: number, afterMs: number) => void) | undefined;
+  /** Told of each connection closed at once for being over a cap. */
+  readonly onRefused?: ((reason: ConnectionRefusal, remoteAddress: string | undefined) => void) | undefined;
 }
+
+/** Bounds on connections, against clients that hold them open by sending slowly or opening many. */
+export interface ConnectionLimits {
+  /**
+   * How long a connection has to say which protocol it speaks, finish its TLS handshake, and send each HTTP/1.1
+   * request's headers; then it is closed (HTTP/1.1: with 408).
+   */
+  readonly headersTimeoutMs: number;
+  /** Streams an HTTP/2 connection may have open at once, advertised as SETTINGS_MAX_CONCURRENT_STREAMS. */
+  readonly maxStreamsPerConnection: number;
+  /** Connections open at once on the port; one more is closed as soon as it is accepted. 0: no cap. */
+  readonly maxConnections: number;
+  /** Connections open at once from one remote address; one more is closed as soon as it is accepted. 0: no cap. */
+  readonly maxConnectionsPerAddress: number;
+}
+
+/** Why a connection was closed as soon as it was accepted. */
+export type ConnectionRefusal = "connections" | "connections_per_address";
 
 /** What the TLS side serves: the certificate and key, and the CA that signs the client certificates it asks for. */
 export interface ListenerTls {
@@ -89,24 +115,38 @@ const remoteEndOf = (socket: net.Socket) => `${socket.remoteAddress}|${socket.re
 
 const ignoreError = () => undefined;
 
+/** See closeTimeoutMs. */
+const CLOSE_TIMEOUT_MS = 2000;
+
 /**
  * The listener, shaped for Fastify's `serverFactory`. It adds the close helpers Fastify looks for
  * (closeIdleConnections, closeAllConnections, closeHttp2Sessions), so `app.close()` ends idle
  * keep-alive connections and HTTP/2 sessions instead of waiting for them to time out.
  */
 export function createOnePortServer(handler: Handler, options: OnePortServerOptions) {
-  const http1 = http.createServer(handler);
+  const limits = options.connections;
+  const headersTimeoutMs = limits?.headersTimeoutMs ?? options.keepAliveTimeoutMs;
+  // Node checks the HTTP/1.1 headers timeout this often (30 s by default, which would let a slow client
+  // hold its connection up to 30 s past the timeout).
+  const http1 = http.createServer({ connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) }, handler);
   // Fastify's handler takes HTTP/2's compatibility request and response as they are.
-  const h2 = http2.createServer(handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+  const h2 = http2.createServer(
+    limits === undefined ? {} : { settings: { maxConcurrentStreams: limits.maxStreamsPerConnection } },
+    handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
   const clientCa = options.tls?.clientCa;
   const secure = options.tls
     ? tls.createServer({
         cert: options.tls.cert,
         key: options.tls.key,
         ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: headersTimeoutMs,
         ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }),
       })
     : undefined;
+  const perAddress = new Map<string, number>();
+  // Every connection open, whichever server owns it: what a close that waits too long destroys.
+  const accepted = new Set<net.Socket>();
 
   // Connections no inner server owns yet: still to send their first bytes, or in their TLS handshake. They
   // have no request under way, so closing treats them as idle.
@@ -119,13 +159,29 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   const server = net.createServer({ noDelay: true }, (socket) => {
     // Read now, while the socket is open, so Node keeps it: a request's log line is written after its
     // answer, when a connection the client closed can no longer tell its peer.
-    void socket.remoteAddress;
-    unclaimed.add(socket);
-    socket.once("close", () => claim(socket));
+    const address = socket.remoteAddress;
+    accepted.add(socket);
+    socket.once("close", () => accepted.delete(socket));
     // A reset before the hand-over must not throw; whoever takes the socket adds its own handling.
     socket.on("error", ignoreError);
+    if (limits !== undefined && limits.maxConnectionsPerAddress > 0 && address !== undefined) {
+      const open = perAddress.get(address) ?? 0;
+      if (open >= limits.maxConnectionsPerAddress) {
+        socket.destroy();
+        options.onRefused?.("connections_per_address", address);
+        return;
+      }
+      perAddress.set(address, open + 1);
+      socket.once("close", () => {
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left === 0) perAddress.delete(address);
+        else perAddress.set(address, left);
+      });
+    }
+    unclaimed.add(socket);
+    socket.once("close", () => claim(socket));
     const onTimeout = () => socket.destroy();
-    socket.setTimeout(options.keepAliveTimeoutMs);
+    socket.setTimeout(headersTimeoutMs);
     socket.once("timeout", onTimeout);
     readProtocol(socket, (protocol) => {
       socket.setTimeout(0);
@@ -183,7 +239,12 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   // Fastify sets its timeouts only on servers it creates, so they are set here: an idle keep-alive
   // connection outlives a load balancer's usual 60 s idle timeout instead of Node's 5 s default.
   http1.keepAliveTimeout = options.keepAliveTimeoutMs;
-  http1.headersTimeout = options.keepAliveTimeoutMs + 1000;
+  http1.headersTimeout = limits?.headersTimeoutMs ?? options.keepAliveTimeoutMs + 1000;
+  // Over the cap, Node closes the connection as it is accepted ('drop').
+  if (limits !== undefined && limits.maxConnections > 0) {
+    server.maxConnections = limits.maxConnections;
+    server.on("drop", (data?: net.DropArgument) => options.onRefused?.("connections", data?.remoteAddress));
+  }
   // Node's HTTP server starts tracking its connections (what closeIdleConnections and the headers and
   // request timeouts work on) when it emits 'listening'. This one never listens itself, so tracking is
   // started here; without it, closing would wait out every idle keep-alive connection.
@@ -200,7 +261,16 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
   const close = server.close.bind(server);
   const closeSweeping = (callback?: (err?: Error) => void) => {
     const sweep = setInterval(() => http1.closeIdleConnections(), 100);
+    // By now every call has been answered (the drain ran first). A connection still open after this long is
+    // one whose peer does not read: an HTTP/2 session closing gracefully waits for its last bytes to be
+    // written, and a client that reads nothing more from its socket would hold the close for ever.
+    const closeTimeoutMs = options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
+    const force = setTimeout(() => {
+      options.onCloseTimeout?.(accepted.size, closeTimeoutMs);
+      for (const socket of accepted) socket.destroy();
+    }, closeTimeoutMs);
     close((err?: Error) => {
+      clearTimeout(force);
       clearInterval(sweep);
       http1.close(() => undefined); // stops its connection checks; it was never listening itself
       callback?.(err);
@@ -225,9 +295,7 @@ export function createOnePortServer(handler: Handler, options: OnePortServerOpti
       closeUnclaimed();
     },
     closeAllConnections: () => {
-      http1.closeAllConnections();
-      closeUnclaimed();
-      for (const session of sessions) session.destroy();
+      for (const socket of accepted) socket.destroy();
     },
     closeHttp2Sessions: () => {
       for (const session of sessions) session.close();

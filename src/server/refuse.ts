@@ -12,22 +12,17 @@ import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import * as protoConnect from "@connectrpc/connect/protocol-connect";
 import * as protoGrpc from "@connectrpc/connect/protocol-grpc";
 import * as protoGrpcWeb from "@connectrpc/connect/protocol-grpc-web";
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { callRecordOf } from "./access-log.js";
 import { restError } from "./errors.js";
 
 const CONNECT_STREAMING = /^application\/connect\+/i;
 
-/** A refusal as it goes out: the HTTP status, the headers to set, and the body (none for gRPC's). */
-interface Refusal {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer | JsonObject | undefined;
-}
-
-/** How `err` is answered to `req`, in its protocol; the call's record takes the code, for the log and metrics. */
-function refusalOf(req: FastifyRequest, err: ConnectError): Refusal {
+/**
+ * Answers `req` with `err` in its protocol (see above); the call's record takes the code, for the log and
+ * metrics. `restStatus` replaces the code's HTTP status on REST and the other plain HTTP paths.
+ */
+export function refuseCall(req: FastifyRequest, reply: FastifyReply, err: ConnectError, restStatus?: number): FastifyReply {
   const record = callRecordOf(req);
   record.code = protoConnect.codeToString(err.code);
   record.reason = err.rawMessage;
@@ -37,21 +32,17 @@ function refusalOf(req: FastifyRequest, err: ConnectError): Refusal {
   const status = { "grpc-status": String(err.code), "grpc-message": encodeURIComponent(err.rawMessage) };
   if (protoGrpcWeb.contentTypeRegExp.test(contentType)) {
     const trailers = Object.entries(status).map(([name, value]) => `${name}: ${value}\r\n`).join("");
-    return { status: 200, headers: { ...headers, "content-type": contentType }, body: Buffer.from(encodeEnvelope(protoGrpcWeb.trailerFlag, Buffer.from(trailers))) };
+    const frame = Buffer.from(encodeEnvelope(protoGrpcWeb.trailerFlag, Buffer.from(trailers)));
+    return reply.code(200).headers({ ...headers, "content-type": contentType }).send(frame);
   }
   if (protoGrpc.contentTypeRegExp.test(contentType)) {
-    return { status: 200, headers: { ...headers, "content-type": contentType, ...status }, body: undefined };
+    return reply.code(200).headers({ ...headers, "content-type": contentType, ...status }).send();
   }
   if (CONNECT_STREAMING.test(contentType)) {
-    const end = JSON.stringify({ error: protoConnect.errorToJson(err, undefined) });
-    return { status: 200, headers: { ...headers, "content-type": contentType }, body: Buffer.from(encodeEnvelope(protoConnect.endStreamFlag, Buffer.from(end))) };
+    const end = Buffer.from(JSON.stringify({ error: protoConnect.errorToJson(err, undefined) }));
+    return reply.code(200).headers({ ...headers, "content-type": contentType }).send(Buffer.from(encodeEnvelope(protoConnect.endStreamFlag, end)));
   }
   const { status: httpStatus, body } = restError(err);
-  return { status: httpStatus, headers: { ...headers, "content-type": "application/json; charset=utf-8" }, body };
-}
-
-/** Answers `req` with `err`, in its protocol (see refusalOf). */
-export function refuseCall(req: FastifyRequest, reply: FastifyReply, err: ConnectError): FastifyReply {
-  const { status, headers, body } = refusalOf(req, err);
-  return reply.code(status).headers(headers).send(body);
+  const connectUnary = req.routeOptions.config.rpcForm === "connect";
+  return reply.code(restStatus !== undefined && !connectUnary ? restStatus : httpStatus).headers({ ...headers, "content-type": "application/json; charset=utf-8" }).send(body);
 }

@@ -20,7 +20,7 @@ import { callRecordOf, kCall, OneLinePerRequest } from "./access-log.js";
 import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramework, type ErrorMapper } from "./errors.js";
 import { answerNoRoute } from "./fallback.js";
 import { httpHealthRoutes, type ReadinessProbe } from "./health.js";
-import { createOnePortServer } from "./listener.js";
+import { createOnePortServer, type ConnectionLimits, type ConnectionRefusal } from "./listener.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { restMessageInterceptor } from "./rest/request.js";
 import { restRoutes } from "./rest/routes.js";
@@ -28,6 +28,7 @@ import { buildHandlers, type ServedService } from "./router.js";
 import { CallerLimits, createLimitsInterceptor, limitRoutes, shedLoad, type CallerLimitSettings } from "./limits.js";
 import { createDrainInterceptor, Drain, drainAware, refuseWhileDraining } from "./shutdown.js";
 import { reloadTlsOnChange, type ServerTls } from "./tls.js";
+import { cutSlowBodies } from "./slow-bodies.js";
 import { settleUnreadBodies, type UnreadBodyBounds } from "./unread-bodies.js";
 
 export interface ServerOptions {
@@ -59,7 +60,29 @@ export interface ServerOptions {
   readonly load?: LoadSettings | undefined;
   /** How much of a body answered before it was read is still drained; 5 s and one more body limit by default. */
   readonly unreadBody?: Partial<UnreadBodyBounds> | undefined;
+  /** Bounds on connections and on how slowly a request may come; CONNECTION_DEFAULTS for what is absent. */
+  readonly connections?: Partial<ConnectionSettings> | undefined;
 }
+
+/** Bounds against clients that hold connections by sending slowly or by opening many (see listener.ts). */
+export interface ConnectionSettings extends ConnectionLimits {
+  /** How long a whole-body request's body may take to arrive after its headers (see slow-bodies.ts). */
+  readonly bodyTimeoutMs: number;
+}
+
+/**
+ * Headers within 30 s (Kestrel's default; Node's is 60 s), a whole body within 60 s (nginx waits 60 s
+ * between reads; this bounds the whole body, at most the body limit), 250 streams per HTTP/2 connection
+ * (Go's default), and no connection caps: behind a load balancer every connection comes from its few
+ * addresses, so a cap has to be chosen knowing the deployment.
+ */
+const CONNECTION_DEFAULTS: ConnectionSettings = {
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000,
+  maxStreamsPerConnection: 250,
+  maxConnections: 0,
+  maxConnectionsPerAddress: 0,
+};
 
 export interface LoadSettings extends CallerLimitSettings {
   /**
@@ -102,12 +125,41 @@ const IDLE_TIMEOUT_MS = 72_000;
 /** Builds the app; it never listens: src/main.ts does, and tests call `app.listen({ port: 0 })`. */
 export async function createServer(options: ServerOptions): Promise<FastifyInstance> {
   let listener: ReturnType<typeof createOnePortServer> | undefined;
+  const metrics = options.metrics ?? new Metrics();
+  const given = Object.entries(options.connections ?? {}).filter(([, value]) => value !== undefined);
+  const connections: ConnectionSettings = { ...CONNECTION_DEFAULTS, ...Object.fromEntries(given) };
+  // Counted in flowgate_connections_refused_total; logged at most once a minute, not once per connection.
+  let refusedSince = 0;
+  let lastRefusalLog = 0;
+  const noteRefused = (reason: ConnectionRefusal, remoteAddress: string | undefined) => {
+    metrics.connectionsRefused.inc({ reason });
+    refusedSince += 1;
+    const now = Date.now();
+    if (now - lastRefusalLog < 60_000) return;
+    const cap = reason === "connections" ? connections.maxConnections : connections.maxConnectionsPerAddress;
+    app.log.warn(
+      { reason, remoteAddress, refused: refusedSince, cap },
+      `closing new connections over the cap of ${cap} ${reason === "connections" ? "in all" : "per remote address"}`,
+    );
+    lastRefusalLog = now;
+    refusedSince = 0;
+  };
+  const noteCloseTimeout = (open: number, afterMs: number) => {
+    app.log.warn({ connections: open, afterMs }, `closing: destroyed ${open} connections still open ${afterMs} ms after the last call ended (their clients read no more)`);
+  };
   const app = fastify({
     // The assertion is what fixes Fastify's logger type parameter (tsc fails without it).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: options.logger as FastifyBaseLogger,
     serverFactory: (handler) =>
-      (listener = createOnePortServer(handler, { http2SessionTimeoutMs: IDLE_TIMEOUT_MS, keepAliveTimeoutMs: IDLE_TIMEOUT_MS, tls: options.tls })) as never,
+      (listener = createOnePortServer(handler, {
+        http2SessionTimeoutMs: IDLE_TIMEOUT_MS,
+        keepAliveTimeoutMs: IDLE_TIMEOUT_MS,
+        tls: options.tls,
+        connections,
+        onRefused: noteRefused,
+        onCloseTimeout: noteCloseTimeout,
+      })) as never,
     bodyLimit: options.bodyLimitBytes,
     routerOptions: {
       // Workflow ids may be 1000 characters, and three times that once percent-encoded in a path.
@@ -134,6 +186,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
 
   if (options.tls !== undefined) reloadTlsOnChange(app, options.tls, app.log, (material) => listener?.setSecureContext(material));
   settleUnreadBodies(app, { lingerMs: LINGER_MS, lingerBytes: options.bodyLimitBytes, ...options.unreadBody });
+  cutSlowBodies(app, connections.bodyTimeoutMs);
   app.addHook("onRequest", (req, reply, done) => {
     void reply.header("x-request-id", req.id);
     clampDeadlineHeaders(req.headers);
@@ -142,7 +195,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const auth: AuthSettings = options.auth ?? { authenticator: new Authenticator(), publicParts: new Set(PLATFORM_PARTS) };
   // Before any route: from here on, a route that declares no access cannot be registered. Calls are
   // counted before they are checked, so refusals show in the metrics too.
-  instrumentRoutes(app, options.metrics ?? new Metrics());
+  instrumentRoutes(app, metrics);
   // CORS first: its hook answers a preflight (sent without credentials) before authentication's runs, and
   // its catch-all OPTIONS route only lets the router accept one.
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) await registerCors(app, options.corsOrigins);
@@ -185,7 +238,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
   app.addHook("preClose", async () => {
     // HTTP/2 clients learn at once (GOAWAY) to open their next calls elsewhere; their open streams go on.
-    (app.server as unknown as ReturnType<typeof createOnePortServer>).closeHttp2Sessions();
+    listener?.closeHttp2Sessions();
     const report = drain.run(graceMs);
     app.log.info({ graceMs }, "shutting down: readiness is false and new calls are refused; the calls in flight get the grace period");
     const { inFlight, aborted, tookMs } = await report;

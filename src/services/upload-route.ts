@@ -18,7 +18,7 @@ export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOp
   // One file, a few small fields; busboy's own size limit is one past ours, so the store's count decides.
   await scope.register(multipart, { limits: { files: 1, fields: 10, fieldSize: 64 * 1024, fileSize: options.maxBytes + 1 } });
 
-  scope.post("/workflows/v1/file", { config: { access: { scope: "workflows.write" } } }, async (req, reply) => {
+  scope.post("/workflows/v1/file", { config: { access: { scope: "workflows.write" }, streamsBody: true } }, async (req, reply) => {
     if (!req.isMultipart()) throw new InvalidUploadError('request body: must be multipart/form-data with the file in the field "file"');
     const part = await req.file();
     if (part === undefined) throw new InvalidUploadError('file: the form has no file (send it in the field "file")');

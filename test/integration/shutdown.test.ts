@@ -121,6 +121,35 @@ describe("closing the app", () => {
   });
 });
 
+describe("closing with clients that stop reading", () => {
+  it.each([
+    { protocol: "grpc", leaves: "stops reading" },
+    { protocol: "connect-json", leaves: "stops reading" },
+    { protocol: "grpc", leaves: "breaks out of its loop" },
+    { protocol: "connect-json", leaves: "breaks out of its loop" },
+  ] as const)("ends when a $protocol client watching a run $leaves", async ({ protocol, leaves }) => {
+    const leaving = await startTestServer({ config: { shutdownGraceMs: 1000 } });
+    const report = await workflowClient("connect-json", server.baseUrl).startWorkflow({ workflowType: "report", input: json({ steps: 20, step_seconds: 1 }) });
+    try {
+      // After one event the client either keeps the stream and reads no more, or leaves its for-await loop
+      // (which returns the iterator); either way it keeps its connection.
+      const watch = connectClient(protocol, leaving.baseUrl).watchWorkflow({ workflowId: report.workflowId });
+      if (leaves === "stops reading") {
+        await watch[Symbol.asyncIterator]().next();
+      } else {
+        for await (const event of watch) if (event !== undefined) break;
+      }
+      const began = Date.now();
+      await leaving.close();
+      // The grace, the second the drain gives answers to go out, and the 2 s a connection that is not read
+      // gets before it is destroyed; with room for a busy machine.
+      expect(Date.now() - began).toBeLessThan(1000 + 1000 + 2000 + 2000);
+    } finally {
+      await terminate(report.workflowId);
+    }
+  });
+});
+
 describe("SIGTERM in the middle of a load", () => {
   it("completes or refuses every call with Unavailable, exits 0, and loses nothing it acknowledged", async () => {
     const flowgate = await startFlowgate(
