@@ -19,7 +19,7 @@ import { Code } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { AUTH_ERROR_TABLE } from "./auth/index.js";
 import { mapThroughTables } from "./errors/index.js";
-import { Metrics } from "./observability/index.js";
+import { Metrics, Tracing } from "./observability/index.js";
 import { cachedProbe, createServer, type AuthSettings, type Readiness, type ServerOptions } from "./server/index.js";
 import { createServices, uploadRoute } from "./services/index.js";
 import { TEMPORAL_ERROR_TABLE, TemporalEngine, type TemporalClient } from "./temporal/index.js";
@@ -38,6 +38,7 @@ export interface AppOptions {
         | "maxConnections"
         | "maxConnectionsPerAddress"
         | "maxStreamsPerConnection"
+        | "tracing"
       >
     >;
   readonly logger: Logger;
@@ -111,7 +112,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const metrics = options.metrics ?? new Metrics();
   // Every call to Temporal is timed, its failure counted by the Connect code it maps to.
-  const engine = metrics.timeTemporal(new TemporalEngine(options.temporal), (err) => codeToString(mapThroughTables([TEMPORAL_ERROR_TABLE], err)?.code ?? Code.Internal));
+  // Off unless an OTLP endpoint is configured; its spans are flushed when the app closes.
+  const tracing = config.tracing === undefined ? undefined : new Tracing(config.tracing);
+  const engine = metrics.timeTemporal(new TemporalEngine(options.temporal, tracing), (err) => codeToString(mapThroughTables([TEMPORAL_ERROR_TABLE], err)?.code ?? Code.Internal));
   const workflows = new WorkflowOperations(engine, options.registry, {
     defaultTaskQueue: config.taskQueue,
     runTimeoutMs: config.runTimeoutMs,
@@ -144,6 +147,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     auth: options.auth,
     corsOrigins: options.corsOrigins,
     metrics,
+    tracing,
     tls: options.tls,
     unreadBody: options.unreadBody,
     shutdownGraceMs: config.shutdownGraceMs,
@@ -156,6 +160,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
     load: { rate: config.rateLimit, streams: config.maxStreamsPerCaller, shedEventLoopDelayMs: config.shedEventLoopDelayMs, sampleIntervalMs: options.loadSampleIntervalMs },
   });
+  if (tracing !== undefined) app.addHook("onClose", () => tracing.shutdown());
   // The seed servers' REST paths, for their existing callers: a compatibility service on the same core.
   await app.register(uploadRoute, { files: options.files.store, maxBytes: options.files.maxBytes });
   await app.register(compatRoutes, { workflows, readiness, resultWaitMs: config.runTimeoutMs });

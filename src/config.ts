@@ -9,6 +9,7 @@ import path from "node:path";
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from "@temporalio/envconfig";
 import { CallbackAllowlist } from "./callbacks/allowlist.js";
 import { parseS3Url } from "./files/s3-url.js";
+import type { TracingSettings } from "./observability/index.js";
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 
@@ -61,6 +62,8 @@ export interface Config {
   readonly maxConnectionsPerAddress: number;
   /** Streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly maxStreamsPerConnection: number;
+  /** Where spans go (OpenTelemetry's OTLP variables); undefined: tracing off. */
+  readonly tracing: TracingSettings | undefined;
   /** The workflow-types file; undefined when none is set and the default file is absent. */
   readonly workflowsFile: string | undefined;
   readonly allowUnregistered: boolean;
@@ -479,6 +482,42 @@ export const SETTINGS: readonly Setting[] = [
     parse: (v) => parseInteger("FLOWGATE_MAX_STREAMS_PER_CONNECTION", v, 250, 1),
   },
   {
+    variable: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    key: "tracing",
+    defaultText: "unset: tracing off",
+    description:
+      "OTLP/HTTP endpoint of a collector (`http://collector:4318`); spans go to its `/v1/traces`. Set, every call gets a server span, child of the caller's W3C `traceparent`, and the Temporal calls that start or signal a run a client span carried to the workflow (`_tracer-data`, as @temporalio/interceptors-opentelemetry reads it)",
+    parse: (v, ctx) => {
+      const endpoint = read(ctx.env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? (v === undefined ? undefined : `${v.replace(/\/+$/, "")}/v1/traces`);
+      if (endpoint === undefined) return undefined;
+      if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) {
+        throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://collector:4318, got "${endpoint}"`);
+      }
+      return { endpoint, serviceName: read(ctx.env, "OTEL_SERVICE_NAME") ?? "flowgate", headers: parseOtlpHeaders(read(ctx.env, "OTEL_EXPORTER_OTLP_HEADERS")) };
+    },
+  },
+  {
+    variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    key: "tracing",
+    defaultText: "unset",
+    description: "the full traces URL, used as it is instead of `OTEL_EXPORTER_OTLP_ENDPOINT`'s `/v1/traces`",
+    parse: (_v, ctx) => ctx.parsed.tracing,
+  },
+  {
+    variable: "OTEL_SERVICE_NAME",
+    key: "tracing",
+    defaultText: "`flowgate`",
+    description: "`service.name` of Flowgate's spans",
+    parse: (_v, ctx) => ctx.parsed.tracing,
+  },
+  {
+    variable: "OTEL_EXPORTER_OTLP_HEADERS",
+    key: "tracing",
+    defaultText: "unset",
+    description: "headers sent with every export, `name=value` pairs separated by commas (a tracing backend's API key)",
+    parse: (_v, ctx) => ctx.parsed.tracing,
+  },
+  {
     variable: "FLOWGATE_TLS_CERT_FILE",
     key: "tls",
     defaultText: "unset: cleartext only",
@@ -762,6 +801,18 @@ function parsePort(name: string, value: string | undefined, fallback: number): n
 /** A comma-separated list, its items trimmed, empty ones dropped; unset: none. */
 function parseList(value: string | undefined): string[] {
   return (value ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `name=value` pairs separated by commas, values percent-encoded (the OTLP spec). */
+function parseOtlpHeaders(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const headers: Record<string, string> = {};
+  for (const pair of value.split(",")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new ConfigError(`OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas, got "${pair.trim()}"`);
+    headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return headers;
 }
 
 function parseInteger(name: string, value: string | undefined, fallback: number, min: number): number {

@@ -222,6 +222,7 @@ export function createFlowgate(options: FlowgateOptions = {}): Flowgate {
           taskQueue: config.taskQueue,
           workflowsPath,
           activities: withSampleActivities(config.samples, userActivities, options.activities === undefined ? undefined : "activities") ?? {},
+          tracing: config.tracing,
         });
         cleanups.push(closeConnection);
         startWorker = () => {

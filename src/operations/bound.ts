@@ -6,15 +6,19 @@
 // `AbortSignal.any([signal, AbortSignal.timeout(ms)])`: on Node 20 a timeout signal that only `any()` refers
 // to can be garbage-collected before it fires, and the bound silently stops existing.
 
+import type { Context as TraceContext } from "@opentelemetry/api";
+
 export interface CallBound {
   readonly signal: AbortSignal;
   /** Milliseconds since the epoch after which the call is out of time; undefined when it has no deadline. */
   readonly deadline: number | undefined;
+  /** The call's trace context when tracing is on: the engine's spans are its children. */
+  readonly trace?: TraceContext | undefined;
 }
 
-/** The bound of an RPC: its signal, and its deadline when the client set one (`timeoutMs` remaining). */
-export function callBound(signal: AbortSignal, timeoutMs: number | undefined): CallBound {
-  return { signal, deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs };
+/** The bound of an RPC: its signal, its deadline when the client set one (`timeoutMs` remaining), its trace. */
+export function callBound(signal: AbortSignal, timeoutMs: number | undefined, trace?: TraceContext): CallBound {
+  return { signal, deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs, trace };
 }
 
 /** A bound narrowed by a server-side time limit; dispose it when the call ends. */
@@ -50,6 +54,7 @@ export function withTimeLimit(outer: CallBound, ms: number): TimedBound {
   else outer.signal.addEventListener("abort", onOuterAbort, { once: true });
   return {
     signal: controller.signal,
+    trace: outer.trace,
     deadline: outer.deadline === undefined ? limit : Math.min(outer.deadline, limit),
     get expired() {
       // A gRPC deadline at the same instant may fail the engine's call a moment before the timer fires.

@@ -4,8 +4,9 @@
 // completed"), which costs a plain route half its throughput; the RPC layer fills in the call's record
 // instead of logging a line of its own.
 import { createContextKey } from "@connectrpc/connect";
+import { trace } from "@opentelemetry/api";
 import type { ClientCertificate } from "../auth/index.js";
-import type { ProtocolLabel } from "../observability/index.js";
+import type { ProtocolLabel, TraceContext } from "../observability/index.js";
 import { clientCertificateOf } from "./tls.js";
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 
@@ -30,6 +31,8 @@ export interface CallRecord {
    * and a header is whatever the client says.
    */
   readonly clientCertificate?: ClientCertificate | undefined;
+  /** The call's trace context (its server span) when tracing is on: what its Temporal calls continue. */
+  trace?: TraceContext;
 }
 
 /** The request's call record (and its logger, carrying the request id), for handlers and interceptors. */
@@ -66,6 +69,7 @@ export class OneLinePerRequest extends LogController {
       caller: record?.caller,
       code: record?.code,
       reason: record?.reason,
+      trace_id: record?.trace === undefined ? undefined : trace.getSpanContext(record.trace)?.traceId,
     };
     if (error) reply.log.error({ ...line, err: error }, "request errored");
     else reply.log.info(line, "request");

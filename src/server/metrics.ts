@@ -41,7 +41,7 @@ const CODE_BY_STATUS: Readonly<Record<number, Code>> = {
 };
 
 /** The code of an answer no RPC layer recorded one for: a trailers-only gRPC status, else the HTTP status's. */
-function codeOfAnswer(reply: FastifyReply): string {
+export function codeOfAnswer(reply: FastifyReply): string {
   const grpcStatus = reply.getHeader("grpc-status");
   if (grpcStatus !== undefined) return Number(grpcStatus) === 0 ? "ok" : codeToString(Number(grpcStatus));
   const status = reply.raw.statusCode;

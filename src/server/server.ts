@@ -15,7 +15,8 @@ import { connectRoutes } from "./connect.js";
 import { clampDeadlineHeaders } from "./deadlines.js";
 import { registerCors } from "./cors.js";
 import { instrumentRoutes } from "./metrics.js";
-import { Metrics } from "../observability/index.js";
+import { Metrics, type Tracing } from "../observability/index.js";
+import { traceCalls } from "./tracing.js";
 import { callRecordOf, kCall, OneLinePerRequest } from "./access-log.js";
 import { createErrorInterceptor, createErrorMapper, restError, restErrorOfFramework, type ErrorMapper } from "./errors.js";
 import { answerNoRoute } from "./fallback.js";
@@ -45,6 +46,8 @@ export interface ServerOptions {
   readonly tls?: ServerTls | undefined;
   /** Where calls are counted (GET /metrics); a registry of the app's own by default. */
   readonly metrics?: Metrics | undefined;
+  /** Where each call's span goes; absent: no tracing. */
+  readonly tracing?: Tracing | undefined;
   /** Origins browsers may call from ("*" for any); absent or empty: CORS off (same-origin pages only). */
   readonly corsOrigins?: readonly string[] | undefined;
   /** Who may call what; absent: authentication off, every platform part public. */
@@ -196,6 +199,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // Before any route: from here on, a route that declares no access cannot be registered. Calls are
   // counted before they are checked, so refusals show in the metrics too.
   instrumentRoutes(app, metrics);
+  if (options.tracing !== undefined) traceCalls(app, options.tracing);
   // CORS first: its hook answers a preflight (sent without credentials) before authentication's runs, and
   // its catch-all OPTIONS route only lets the router accept one.
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) await registerCors(app, options.corsOrigins);

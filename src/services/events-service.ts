@@ -18,7 +18,7 @@ export function createEventsService(triggers: EventTriggers): ServiceImpl<typeof
   return {
     async publishEvent(req, ctx) {
       const event = eventFromProto(req.event, req.eventId);
-      const fired = await triggers.publish(event, callBound(ctx.signal, ctx.timeoutMs()), ctx.values.get(kCall)?.caller);
+      const fired = await triggers.publish(event, callBound(ctx.signal, ctx.timeoutMs(), ctx.values.get(kCall)?.trace), ctx.values.get(kCall)?.caller);
       return {
         eventId: event.id,
         fired: fired.map((f) => ({

@@ -228,7 +228,7 @@ export function createWorkflowService(
 
 /** The call's signal and deadline (grpc-timeout, connect-timeout-ms), which Temporal's calls inherit. */
 function boundOf(ctx: HandlerContext): CallBound {
-  return callBound(ctx.signal, ctx.timeoutMs());
+  return callBound(ctx.signal, ctx.timeoutMs(), ctx.values.get(kCall)?.trace);
 }
 
 function typeToProto(t: WorkflowTypeDefinition, operations: WorkflowOperations): WorkflowType {

@@ -33,6 +33,7 @@ import {
   type WatchEvent,
   type WorkflowEngine,
 } from "../operations/index.js";
+import { endFailed, SpanKind, TEMPORAL_TRACE_HEADER, Tracing } from "../observability/index.js";
 import type { NativeConnection } from "@temporalio/worker/lib/connection.js";
 import type { TemporalClient } from "./connection.js";
 import { grpcStatusOf } from "./errors.js";
@@ -43,7 +44,29 @@ import { memoInputRequest, memoProgress, readableEvent, WatchDecoder } from "./h
 const POLLER_FRESH_MS = 70_000;
 
 export class TemporalEngine implements WorkflowEngine {
-  constructor(private readonly temporal: TemporalClient) {}
+  /** `tracing`: when set, starts and signals get a client span, carried to the workflow in its headers. */
+  constructor(
+    private readonly temporal: TemporalClient,
+    private readonly tracing?: Tracing,
+  ) {}
+
+  /**
+   * `send` under a client span named `name`, child of the bound's trace, with the span's context in the
+   * Temporal headers it is given (`_tracer-data`, as the SDK's OpenTelemetry interceptors write it). Without
+   * tracing, or without a trace, `send` gets no headers.
+   */
+  private async traced<T>(name: string, spec: { workflowId: string }, bound: CallBound, send: (header: { fields: Record<string, Payload> } | undefined) => Promise<T>): Promise<T> {
+    if (this.tracing === undefined || bound.trace === undefined) return send(undefined);
+    const { span, context } = this.tracing.start(name, SpanKind.CLIENT, bound.trace, { temporalWorkflowId: spec.workflowId });
+    try {
+      const result = await send({ fields: { [TEMPORAL_TRACE_HEADER]: this.toPayload(Tracing.inject(context)) } });
+      span.end();
+      return result;
+    } catch (err) {
+      endFailed(span, err);
+      throw err;
+    }
+  }
 
   /**
    * StartWorkflowExecution itself rather than the SDK's `workflow.start()`, for its `request_id`: Temporal
@@ -53,7 +76,9 @@ export class TemporalEngine implements WorkflowEngine {
   async start(spec: StartSpec, bound: CallBound): Promise<{ workflowId: string; runId: string }> {
     const request = this.startRequest(spec);
     try {
-      const res = await this.unary(bound, (c) => c.workflowService.startWorkflowExecution(request));
+      const res = await this.traced(`StartWorkflow:${spec.workflowType}`, spec, bound, (header) =>
+        this.unary(bound, (c) => c.workflowService.startWorkflowExecution({ ...request, header })),
+      );
       return { workflowId: spec.workflowId, runId: res.runId };
     } catch (err) {
       throw alreadyStarted(spec, err);
@@ -71,7 +96,9 @@ export class TemporalEngine implements WorkflowEngine {
       signalInput: { payloads: signal.args.map((a) => this.toPayload(a)) },
     };
     try {
-      const res = await this.unary(bound, (c) => c.workflowService.signalWithStartWorkflowExecution(request));
+      const res = await this.traced(`SignalWithStartWorkflow:${spec.workflowType}`, spec, bound, (header) =>
+        this.unary(bound, (c) => c.workflowService.signalWithStartWorkflowExecution({ ...request, header })),
+      );
       return { runId: res.runId, started: res.started ?? false };
     } catch (err) {
       throw alreadyStarted(spec, err);
@@ -79,15 +106,18 @@ export class TemporalEngine implements WorkflowEngine {
   }
 
   async signal(ref: RunRef, name: string, args: readonly unknown[], requestId: string | undefined, bound: CallBound): Promise<void> {
-    await this.unary(bound, (c) =>
-      c.workflowService.signalWorkflowExecution({
-        namespace: this.temporal.namespace,
-        workflowExecution: { workflowId: ref.workflowId, runId: ref.runId },
-        signalName: name,
-        input: { payloads: args.map((a) => this.toPayload(a)) },
-        identity: this.temporal.client.options.identity,
-        requestId: requestId ?? randomUUID(),
-      }),
+    await this.traced(`SignalWorkflow:${name}`, ref, bound, (header) =>
+      this.unary(bound, (c) =>
+        c.workflowService.signalWorkflowExecution({
+          namespace: this.temporal.namespace,
+          workflowExecution: { workflowId: ref.workflowId, runId: ref.runId },
+          signalName: name,
+          input: { payloads: args.map((a) => this.toPayload(a)) },
+          identity: this.temporal.client.options.identity,
+          requestId: requestId ?? randomUUID(),
+          header,
+        }),
+      ),
     );
   }
 

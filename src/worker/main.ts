@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
   const userActivities = config.workerActivities === undefined ? undefined : await loadActivities(config.workerActivities);
   const activities = withSampleActivities(config.samples, userActivities);
-  const { worker, close } = await createWorker({ ...target, taskQueue: config.taskQueue, workflowsPath, activities });
+  const { worker, close } = await createWorker({ ...target, taskQueue: config.taskQueue, workflowsPath, activities, tracing: config.tracing });
   log.info(
     {
       address: target.address,

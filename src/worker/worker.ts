@@ -7,7 +7,9 @@ import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import type { Logger } from "pino";
 import { sdkLogger } from "../observability/sdk-logger.js";
 import { SAMPLE_ACTIVITIES, SAMPLE_WORKFLOWS_PATH } from "../samples/index.js";
+import type { TracingSettings } from "../observability/index.js";
 import type { TemporalTarget } from "../temporal/index.js";
+import { workerTracing } from "./tracing.js";
 
 export interface WorkerOptions extends TemporalTarget {
   readonly taskQueue: string;
@@ -17,6 +19,8 @@ export interface WorkerOptions extends TemporalTarget {
   readonly activities?: object;
   /** Activities run at once (the SDK's default, 100, when absent). */
   readonly maxConcurrentActivityTaskExecutions?: number;
+  /** Where the workflows' and activities' spans go; absent: no tracing. */
+  readonly tracing?: TracingSettings | undefined;
 }
 
 export interface RunningWorker {
@@ -56,8 +60,14 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
     apiKey: options.apiKey,
     metadata: options.metadata === undefined ? undefined : { ...options.metadata },
   });
+  const traced = options.tracing === undefined ? undefined : workerTracing(options.tracing);
+  const close = async () => {
+    await connection.close();
+    await traced?.shutdown();
+  };
   try {
     const worker = await Worker.create({
+      plugins: traced === undefined ? [] : [traced.plugin],
       connection,
       namespace: options.namespace,
       taskQueue: options.taskQueue,
@@ -71,9 +81,9 @@ export async function createWorker(options: WorkerOptions): Promise<RunningWorke
         }),
       },
     });
-    return { worker, close: () => connection.close() };
+    return { worker, close };
   } catch (err) {
-    await connection.close();
+    await close();
     throw err;
   }
 }

@@ -168,6 +168,33 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads the connection bounds: 30 s for headers, 60 s for a body, 250 streams, no connection caps by default", () => {
+    expect(loadConfig({}, dir)).toMatchObject({ headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, maxStreamsPerConnection: 250, maxConnections: 0, maxConnectionsPerAddress: 0 });
+    expect(
+      loadConfig({ FLOWGATE_HEADERS_TIMEOUT: "5s", FLOWGATE_BODY_TIMEOUT: "2m", FLOWGATE_MAX_CONNECTIONS: "1000", FLOWGATE_MAX_CONNECTIONS_PER_ADDRESS: "20", FLOWGATE_MAX_STREAMS_PER_CONNECTION: "100" }, dir),
+    ).toMatchObject({ headersTimeoutMs: 5000, bodyTimeoutMs: 120_000, maxConnections: 1000, maxConnectionsPerAddress: 20, maxStreamsPerConnection: 100 });
+    expect(() => loadConfig({ FLOWGATE_MAX_STREAMS_PER_CONNECTION: "0" }, dir)).toThrow('FLOWGATE_MAX_STREAMS_PER_CONNECTION must be a whole number of at least 1, got "0"');
+  });
+
+  it("reads OpenTelemetry's OTLP variables: tracing off without an endpoint", () => {
+    expect(loadConfig({}, dir).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }, dir).tracing).toEqual({
+      endpoint: "http://collector:4318/v1/traces",
+      serviceName: "flowgate",
+      headers: undefined,
+    });
+    expect(
+      loadConfig(
+        { OTEL_EXPORTER_OTLP_ENDPOINT: "http://ignored:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://otel.example.com/traces", OTEL_SERVICE_NAME: "gateway-eu", OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=s%3Dcret, team=ops" },
+        dir,
+      ).tracing,
+    ).toEqual({ endpoint: "https://otel.example.com/traces", serviceName: "gateway-eu", headers: { "x-api-key": "s=cret", team: "ops" } });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, dir)).toThrow(/^OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_HEADERS: "novalue" }, dir)).toThrow(
+      'OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas, got "novalue"',
+    );
+  });
+
   it("reads the auth and CORS settings, off by default", () => {
     expect(loadConfig({}, dir)).toMatchObject({ apiKeysFile: undefined, jwtJwksUrl: undefined, jwtClockSkewSeconds: 30, authPublic: ["health", "reflection", "metrics"], corsOrigins: [] });
     expect(loadConfig({ FLOWGATE_API_KEYS_FILE: "keys.yaml", FLOWGATE_JWT_CLOCK_SKEW: "2m", FLOWGATE_AUTH_PUBLIC: "none" }, dir)).toMatchObject({
