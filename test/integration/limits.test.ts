@@ -189,7 +189,15 @@ describe("gRPC over HTTP/2", () => {
         // more than 10 MB for, with ENHANCE_YOUR_CALM).
         void (async () => {
           for (let at = 0; at < frame.length && !stream.closed; at += 64 * 1024) {
-            if (!stream.write(frame.subarray(at, at + 64 * 1024))) await new Promise((r) => stream.once("drain", r).once("close", r));
+            if (stream.write(frame.subarray(at, at + 64 * 1024))) continue;
+            // Drained or closed, whichever comes first; the other listener goes too.
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                stream.off("drain", done).off("close", done);
+                resolve();
+              };
+              stream.once("drain", done).once("close", done);
+            });
           }
         })();
       });
