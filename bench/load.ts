@@ -7,6 +7,7 @@
 //
 // Each driver imports only what it uses, so a direct client's memory is that of an app with that client.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type autocannon from "autocannon";
 import { summarize, type ClientOperation, type HttpStep, type LoadEvent, type LoadResult, type LoadSpec } from "./lib/protocol.js";
 
@@ -79,7 +80,8 @@ async function clientDriver(kind: "grpc-js" | "native", address: string, namespa
   const call: () => Promise<unknown> = (() => {
     switch (operation.kind) {
       case "start":
-        return () => client.workflow.start("greet", { taskQueue: operation.taskQueue, workflowId: `bench-${randomUUID()}`, args: [input] });
+        return () =>
+          client.workflow.start(operation.workflowType ?? "greet", { taskQueue: operation.taskQueue, workflowId: `bench-${randomUUID()}`, args: [operation.input ?? input] });
       case "run":
         return async () => {
           const result = (await client.workflow.execute("greet", { taskQueue: operation.taskQueue, workflowId: `bench-${randomUUID()}`, args: [input] })) as unknown;
@@ -117,7 +119,7 @@ async function clientDriver(kind: "grpc-js" | "native", address: string, namespa
 }
 
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2] ?? "") as LoadSpec;
+  const spec = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as LoadSpec;
   const { driver } = spec;
   const drive =
     driver.kind === "http" ? await httpDriver(driver.baseUrl, driver.steps) : await clientDriver(driver.connection, driver.address, driver.namespace, driver.operation);

@@ -2,8 +2,9 @@
 //
 // One run starts its own stack (an in-memory Temporal dev server with its HTTP API, a worker, Flowgate as a
 // user runs it, a bare Fastify route and a bare connect-node server), then measures each scenario (start,
-// run-and-wait, status, health) on each of its targets (a direct @temporalio/client, a direct client on
-// NativeConnection, Temporal's own HTTP API, Flowgate on REST, Connect JSON and gRPC, the bare servers), in
+// run-and-wait, status, health, a start with a large body) on each of its targets (a direct
+// @temporalio/client, a direct client on NativeConnection, Temporal's own HTTP API, Flowgate on REST,
+// Connect JSON and gRPC, the bare servers), in
 // rounds, the targets in turn, so a slow minute of the machine falls on all of them. Each window: a warm-up
 // that is not counted, then fixed callers for a fixed time. The gateway and the load generator run on
 // separate cores (taskset); the gateway's CPU time and memory are read from /proc around each window.
@@ -20,7 +21,7 @@
 //   BENCH_WARMUP_S      warm-up seconds before a target's windows, not counted (1)
 //   BENCH_ROUNDS        rounds; the report shows each target's median round (3)
 //   BENCH_CONCURRENCY   callers in flight (16); `start` also runs a 1-caller pass for the bare latency
-//   BENCH_SCENARIOS     a comma-separated subset of start,run,status,health (all)
+//   BENCH_SCENARIOS     a comma-separated subset of start,run,status,health,large (all)
 //   BENCH_GATEWAY_CPUS, BENCH_LOAD_CPUS   taskset CPU lists (the last core; the others). Temporal and its
 //                       worker share the load generator's cores, so the gateway has its core to itself.
 //   FLOWGATE_LOG_LEVEL  passed to Flowgate (its default, info, logs every request, as a user's does)
@@ -81,6 +82,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 /** What measuring a target needs besides the target. */
 interface Run {
   readonly ghz: string;
+  /** The run's scratch folder: the load processes' specs are written there. */
+  readonly scratch: string;
   readonly temporalPid: number;
   readonly temporalAddress: string;
 }
@@ -127,7 +130,10 @@ async function measureWithLoadProcess(run: Run, scenario: Scenario, target: Targ
   let stopMeter: ReturnType<typeof startMeter> | undefined;
   // A direct client does the gateway's work, so it runs where the gateway would: on the gateway's cores.
   const cpus = load.kind === "client" ? SETTINGS.gatewayCpus : SETTINGS.loadCpus;
-  const child: Child = spawnPinned(`the load process of ${target.name}`, process.execPath, [...process.execArgv, LOAD_SCRIPT, JSON.stringify(spec)], {
+  // In a file: a large body does not fit in one command-line argument (128 KiB on Linux).
+  const specFile = path.join(run.scratch, `load-${randomUUID()}.json`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  const child: Child = spawnPinned(`the load process of ${target.name}`, process.execPath, [...process.execArgv, LOAD_SCRIPT, specFile], {
     cpus,
     cwd: REPO_ROOT,
     onLine: (line) => {
@@ -283,7 +289,7 @@ async function main(): Promise<void> {
     started.push(connect.child);
     const statusWorkflowId = await completedWorkflow(temporal.httpUrl);
 
-    const run: Run = { ghz, temporalPid: temporal.child.pid, temporalAddress: temporal.address };
+    const run: Run = { ghz, scratch, temporalPid: temporal.child.pid, temporalAddress: temporal.address };
     const all = buildScenarios({ temporal, flowgate, fastify, connect, statusWorkflowId, protoDir: path.join(REPO_ROOT, "proto") }, SETTINGS.concurrency);
     const scenarios = all.filter((s) => SETTINGS.scenarios === undefined || SETTINGS.scenarios.includes(s.id));
 

@@ -2,7 +2,8 @@
 // .flowgate/tools (as the tests build grpcurl), and run from the load generator's cores. It reads the
 // contract from the vendored .proto files, so it asks the server nothing but the calls under test.
 import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { access, constants, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { spawnPinned, type Cpus } from "./processes.js";
@@ -61,6 +62,10 @@ const CUT_AT_THE_END = /closed network connection|client connection is closing|c
 
 /** One window: `concurrency` callers on one HTTP/2 connection (as a gRPC client has) for `seconds`. */
 export async function runGhz(bin: string, call: GhzCall, options: { seconds: number; concurrency: number; cpus: Cpus; cpuCount: number }): Promise<LoadResult> {
+  // From a file: a large message does not fit in one command-line argument (128 KiB on Linux).
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "flowgate-ghz-"));
+  const dataFile = path.join(dataDir, "data.json");
+  await writeFile(dataFile, JSON.stringify(call.data));
   const args = [
     "--insecure",
     "--proto",
@@ -69,8 +74,8 @@ export async function runGhz(bin: string, call: GhzCall, options: { seconds: num
     call.importPath,
     "--call",
     call.method,
-    "--data",
-    JSON.stringify(call.data),
+    "--data-file",
+    dataFile,
     "--concurrency",
     String(options.concurrency),
     "--connections",
@@ -86,6 +91,7 @@ export async function runGhz(bin: string, call: GhzCall, options: { seconds: num
   const lines: string[] = [];
   const child = spawnPinned("ghz", bin, args, { cpus: options.cpus, cwd: call.importPath, onLine: (line) => lines.push(line) });
   const code = await child.exited;
+  await rm(dataDir, { recursive: true, force: true });
   const text = lines.join("\n");
   if (code !== 0 || text.trim() === "") throw new Error(`ghz exited with ${code}:\n${child.tail()}`);
   const report = JSON.parse(text) as GhzReport;

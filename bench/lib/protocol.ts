@@ -16,7 +16,7 @@ export interface HttpStep {
 
 /** What a direct Temporal client does for one call. */
 export type ClientOperation =
-  | { readonly kind: "start"; readonly taskQueue: string }
+  | { readonly kind: "start"; readonly taskQueue: string; readonly workflowType?: string; readonly input?: unknown }
   | { readonly kind: "run"; readonly taskQueue: string }
   | { readonly kind: "status"; readonly workflowId: string };
 

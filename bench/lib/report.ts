@@ -125,7 +125,9 @@ export function renderTable(table: Table): string {
   const header = ["target", "p50 ms", "p95 ms", "p99 ms", "calls/s", "gateway CPU ms/call"];
   if (table.callsTemporal) header.push("Temporal CPU ms/call");
   header.push("RSS idle → peak MB", "errors", `vs ${table.baseline}: p50 · calls/s · CPU`);
-  if (hasPeers) header.push("vs bare connect-node: p50 · calls/s · CPU");
+  // Named once when every row compares with one peer (the large scenario's bare Fastify), else as "its peer".
+  const peers = new Set(table.rows.flatMap((r) => (r.vsPeer === undefined ? [] : [r.vsPeer.peer])));
+  if (hasPeers) header.push(`vs ${peers.size === 1 ? [...peers][0] : "its bare peer"}: p50 · calls/s · CPU`);
   const lines = [
     `### ${table.title}, ${table.concurrency} caller${table.concurrency === 1 ? "" : "s"}`,
     "",

@@ -54,7 +54,7 @@ export interface Stack {
 }
 
 /** Every scenario, in the order they run (BENCH_SCENARIOS picks some). */
-export const SCENARIO_IDS = ["start", "run", "status", "health"] as const;
+export const SCENARIO_IDS = ["start", "run", "status", "health", "large"] as const;
 
 /** The queue the worker polls: run-and-wait's workflows complete. */
 export const RUN_QUEUE = "bench";
@@ -68,6 +68,15 @@ const TEMPORAL_WORKFLOWS = "/api/v1/namespaces/default/workflows";
 
 const json = (value: unknown) => JSON.stringify(value);
 const input = { name: "Ada" };
+/**
+ * A large input, as JSON about 256 KiB (half of Temporal's default payload warning size) in 2,048 small
+ * objects, the shape of a real order or batch. Started as a type no one registered (the gateway allows
+ * them: no schema to check), on a queue no one polls, so the call differs from `start`'s by the body alone.
+ */
+const LARGE_TYPE = "bench_large";
+const largeInput = {
+  ...Object.fromEntries(Array.from({ length: 2048 }, (_, i) => [`field_${i}`, { sku: `sku-${i}`, quantity: i % 7, note: "x".repeat(80) }])),
+};
 
 export function buildScenarios(stack: Stack, concurrency: number): Scenario[] {
   const { temporal, flowgate, fastify, connect, protoDir } = stack;
@@ -156,6 +165,41 @@ export function buildScenarios(stack: Stack, concurrency: number): Scenario[] {
         },
         { name: "Flowgate Connect JSON", load: http(flowgate.baseUrl, /WORKFLOW_STATUS_COMPLETED/, rpc("GetWorkflowStatus", statusRequest)), gateway: flowgateProcess },
         { name: "Flowgate gRPC (h2c)", load: grpc(flowgate.address, WORKFLOW_PROTO, `${WORKFLOW_SERVICE}/GetWorkflowStatus`, statusRequest), gateway: flowgateProcess },
+      ],
+    },
+    {
+      id: "large",
+      title: `large: StartWorkflow with a ${Math.round(json(largeInput).length / 1024)} KiB JSON input (an unregistered type, on a queue nobody polls)`,
+      passes: [concurrency],
+      baseline: "direct @temporalio/client",
+      peers: { "Flowgate REST": "bare Fastify POST, the same body parsed" },
+      callsTemporal: true,
+      targets: [
+        {
+          name: "direct @temporalio/client",
+          load: direct("grpc-js", { kind: "start", taskQueue: START_QUEUE, workflowType: LARGE_TYPE, input: largeInput }),
+          gateway: { kind: "load process" },
+        },
+        {
+          name: "bare Fastify POST, the same body parsed",
+          load: http(fastify.baseUrl, /"fields":2048/, { method: "POST", path: "/json-size", body: json({ workflow_type: LARGE_TYPE, task_queue: START_QUEUE, input: largeInput }) }),
+          gateway: { kind: "server", server: fastify },
+        },
+        {
+          name: "Flowgate REST",
+          load: http(flowgate.baseUrl, /"run_id"/, { method: "POST", path: "/workflows/v1/start", body: json({ workflow_type: LARGE_TYPE, task_queue: START_QUEUE, input: largeInput }) }),
+          gateway: flowgateProcess,
+        },
+        {
+          name: "Flowgate Connect JSON",
+          load: http(flowgate.baseUrl, /"runId"/, rpc("StartWorkflow", { workflowType: LARGE_TYPE, taskQueue: START_QUEUE, input: largeInput })),
+          gateway: flowgateProcess,
+        },
+        {
+          name: "Flowgate gRPC (h2c)",
+          load: grpc(flowgate.address, WORKFLOW_PROTO, `${WORKFLOW_SERVICE}/StartWorkflow`, { workflowType: LARGE_TYPE, taskQueue: START_QUEUE, input: largeInput }),
+          gateway: flowgateProcess,
+        },
       ],
     },
     {

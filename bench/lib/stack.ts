@@ -115,6 +115,8 @@ export async function startGateway(options: GatewayOptions): Promise<Server & { 
     FLOWGATE_TASK_QUEUE: options.taskQueue,
     FLOWGATE_SAMPLES: "true",
     FLOWGATE_START_WORKER: "false",
+    // The large-body scenario starts a type no one registered (no schema: any input), on a queue no one polls.
+    FLOWGATE_ALLOW_UNREGISTERED: "true",
     FLOWGATE_DATA_DIR: options.dataDir,
     FLOWGATE_LOG_PRETTY: "false",
     ...(options.logLevel === undefined ? {} : { FLOWGATE_LOG_LEVEL: options.logLevel }),
