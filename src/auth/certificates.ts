@@ -4,7 +4,7 @@
 // keys: a caller's name and its scopes, per entry, checked at start-up. A CA proves identity, not
 // permission: a certificate it signed whose subject no entry lists authenticates nobody.
 import { AuthConfigError } from "./errors.js";
-import { checkCallerName, checkScopes, readGrantsFile } from "./grants.js";
+import { checkCallerName, checkScopes, readGrantEntries } from "./grants.js";
 
 /** What the TLS handshake says about the certificate a client presented. */
 export interface ClientCertificate {
@@ -56,16 +56,10 @@ export class ClientCertificates {
  * the entry for anything it cannot use, an unknown scope included (`known`: the contract's scopes).
  */
 export async function loadClientCertificates(file: string, known: readonly string[]): Promise<ClientCertificates> {
-  const doc = await readGrantsFile(file, "FLOWGATE_TLS_CLIENTS_FILE");
-  const where = `FLOWGATE_TLS_CLIENTS_FILE "${file}"`;
-  const clients = (doc as { clients?: unknown } | null)?.clients;
-  if (!Array.isArray(clients)) throw new AuthConfigError(`${where}: expected a list under "clients:" (name, subject, scopes)`);
   const names = new Set<string>();
   const subjects = new Set<string>();
-  const entries = clients.map((raw: unknown, i): ClientCertificateEntry => {
-    const at = `${where}: clients[${i}]`;
-    if (typeof raw !== "object" || raw === null) throw new AuthConfigError(`${at}: expected {name, subject, scopes}`);
-    const { name: rawName, subject = rawName, scopes } = raw as Record<string, unknown>;
+  const entries = (await readGrantEntries(file, "FLOWGATE_TLS_CLIENTS_FILE", "clients", "name, subject, scopes")).map(({ at, entry }): ClientCertificateEntry => {
+    const { name: rawName, subject = rawName, scopes } = entry;
     const name = checkCallerName(at, rawName, names);
     if (typeof subject !== "string" || subject.trim() === "" || subject.length > 1024) {
       throw new AuthConfigError(`${at}.subject (${name}): expected the certificate's common name or one of its subject alternative names`);

@@ -6,7 +6,29 @@ import { parse as parseYaml } from "yaml";
 import { AuthConfigError } from "./errors.js";
 
 /** The document in `file`, parsed. */
-export async function readGrantsFile(file: string, variable: string): Promise<unknown> {
+/**
+ * The entries listed under `list:` in a grants file, each an object (`shape` names its fields for the
+ * message), with where each one is (`FLOWGATE_API_KEYS_FILE "keys.yaml": keys[2]`) for the messages of
+ * the checks that follow.
+ */
+export async function readGrantEntries(
+  file: string,
+  variable: string,
+  list: string,
+  shape: string,
+): Promise<{ at: string; entry: Record<string, unknown> }[]> {
+  const doc = await readGrantsFile(file, variable);
+  const where = `${variable} "${file}"`;
+  const entries = (doc as Record<string, unknown> | null)?.[list];
+  if (!Array.isArray(entries)) throw new AuthConfigError(`${where}: expected a list under "${list}:" (${shape})`);
+  return entries.map((raw: unknown, i) => {
+    const at = `${where}: ${list}[${i}]`;
+    if (typeof raw !== "object" || raw === null) throw new AuthConfigError(`${at}: expected {${shape}}`);
+    return { at, entry: raw as Record<string, unknown> };
+  });
+}
+
+async function readGrantsFile(file: string, variable: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

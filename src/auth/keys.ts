@@ -4,7 +4,7 @@
 // and long (generate them with `openssl rand -base64 32`), so there is nothing to guess a dictionary from.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { AuthConfigError } from "./errors.js";
-import { checkCallerName, checkScopes, readGrantsFile } from "./grants.js";
+import { checkCallerName, checkScopes, readGrantEntries } from "./grants.js";
 
 export interface ApiKeyEntry {
   readonly name: string;
@@ -43,16 +43,10 @@ export class ApiKeys {
  * (`known`: the scopes the contract declares; "*" grants them all).
  */
 export async function loadApiKeys(file: string, known: readonly string[]): Promise<ApiKeys> {
-  const doc = await readGrantsFile(file, "FLOWGATE_API_KEYS_FILE");
-  const where = `FLOWGATE_API_KEYS_FILE "${file}"`;
-  const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new AuthConfigError(`${where}: expected a list under "keys:" (name, sha256, scopes)`);
   const names = new Set<string>();
   const hashes = new Set<string>();
-  const entries = keys.map((raw: unknown, i): ApiKeyEntry => {
-    const at = `${where}: keys[${i}]`;
-    if (typeof raw !== "object" || raw === null) throw new AuthConfigError(`${at}: expected {name, sha256, scopes}`);
-    const { name: rawName, sha256, scopes } = raw as Record<string, unknown>;
+  const entries = (await readGrantEntries(file, "FLOWGATE_API_KEYS_FILE", "keys", "name, sha256, scopes")).map(({ at, entry }): ApiKeyEntry => {
+    const { name: rawName, sha256, scopes } = entry;
     const name = checkCallerName(at, rawName, names);
     if (typeof sha256 !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha256)) {
       throw new AuthConfigError(`${at}.sha256 (${name}): expected the key's SHA-256 as 64 hex digits (printf %s "$KEY" | sha256sum)`);
