@@ -7,18 +7,36 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { build } from "esbuild";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Authenticator, hashApiKey, loadApiKeys } from "../../src/auth/index.js";
+import { WorkflowEventType, type createFlowgateClient } from "../../src/client/index.js";
+
+/** What the page's module of the client exports, as the page script sees it. */
+interface ClientModule {
+  readonly createFlowgateClient: typeof createFlowgateClient;
+}
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { REPO_ROOT } from "../helpers/tools.js";
 import { writeFile } from "node:fs/promises";
 
 const CHROMIUM = process.env.FLOWGATE_TEST_CHROMIUM ?? "/usr/bin/chromium";
 const KEY = "fgk_browser_0123456789abcdef0123456789ab";
+const CLIENT_ENTRY = path.join(REPO_ROOT, "src", "client", "index.ts");
 
-/** A page server: any path answers an empty HTML page, so the page's origin is this server's. */
-async function pageServer(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>page</title>"));
+/**
+ * A page server: any path answers an empty HTML page, so the page's origin is this server's; `scripts` are
+ * served as JavaScript modules at their paths.
+ */
+async function pageServer(scripts: Readonly<Record<string, string>> = {}): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const script = scripts[req.url ?? ""];
+    if (script !== undefined) return res.writeHead(200, { "content-type": "text/javascript" }).end(script);
+    // A page that loads each script as a module and keeps its exports on window, by path.
+    const modules = Object.keys(scripts).map((p) => `import * as m${p.length} from "${p}"; (window.modules ??= {})["${p}"] = m${p.length};`);
+    res.writeHead(200, { "content-type": "text/html" }).end(`<!doctype html><title>page</title><script type="module">${modules.join("\n")}</script>`);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, origin: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
@@ -31,7 +49,10 @@ let profile: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install chromium) or set FLOWGATE_TEST_CHROMIUM`);
-  allowed = await pageServer();
+  // The TypeScript client as a browser bundle: esbuild refuses to bundle for the browser anything that
+  // imports Node's modules, so this also proves the client imports none.
+  const bundle = await build({ entryPoints: [CLIENT_ENTRY], bundle: true, format: "esm", platform: "browser", write: false, logLevel: "silent" });
+  allowed = await pageServer({ "/flowgate-client.js": bundle.outputFiles[0]!.text });
   other = await pageServer();
   profile = await mkdtemp(path.join(os.tmpdir(), "flowgate-chromium-"));
   const keysFile = path.join(profile, "keys.yaml");
@@ -101,6 +122,39 @@ describe("a browser page on another origin", () => {
     const res = await fetchFrom(other.origin, `${flowgate.baseUrl}/workflows/v1/types`, { method: "GET", headers: { "x-api-key": KEY } });
     expect(res.status).toBe(0);
     expect(res.error).toMatch(/Failed to fetch/);
+  });
+});
+
+describe("the TypeScript client in a browser page", () => {
+  it("starts a workflow, reads its result and watches it to its close, over Connect and gRPC-Web", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${allowed.origin}/`);
+      await page.waitForFunction(() => (globalThis as unknown as { modules?: object }).modules !== undefined);
+      const seen = await page.evaluate(
+        async ({ baseUrl, key }) => {
+          // The module the page loaded from its own origin, as an application's bundle would be.
+          const { createFlowgateClient } = (globalThis as unknown as { modules: Record<string, ClientModule> }).modules["/flowgate-client.js"]!;
+          const outcomes = [];
+          for (const protocol of ["connect", "grpc-web"] as const) {
+            const fg = createFlowgateClient({ baseUrl, protocol, apiKey: key });
+            const run = await fg.start("greet", { name: `Browser over ${protocol}` });
+            const result = await run.result();
+            const events = [];
+            for await (const event of run.watch()) events.push(event.type);
+            outcomes.push({ protocol, result, events: events.length, closed: events.at(-1) });
+          }
+          return outcomes;
+        },
+        { baseUrl: flowgate.baseUrl, key: KEY },
+      );
+      expect(seen).toEqual([
+        { protocol: "connect", result: { greeting: "Hello, Browser over connect!" }, events: 2, closed: WorkflowEventType.COMPLETED },
+        { protocol: "grpc-web", result: { greeting: "Hello, Browser over grpc-web!" }, events: 2, closed: WorkflowEventType.COMPLETED },
+      ]);
+    } finally {
+      await page.close();
+    }
   });
 });
 

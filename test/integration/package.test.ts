@@ -1,7 +1,7 @@
 // Flowgate as another project's dependency: the packed files are the built dist/ (JavaScript and type
-// declarations) and the protos, never the sources or tests; a project that installs it imports "flowgate"
-// and "flowgate/gen/..." through the exports map, at run time and in its type check, and its mistakes are
-// type errors. The global setup has built dist/ as `npm pack` would (tsconfig.build.json).
+// declarations) and the protos, never the sources or tests; a project that installs it imports "flowgate",
+// "flowgate/client" and "flowgate/gen/..." through the exports map, at run time and in its type check, and
+// its mistakes are type errors. The global setup has built dist/ as `npm pack` would (tsconfig.build.json).
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -68,17 +68,20 @@ describe("the package", () => {
         "-e",
         `const { createFlowgate, HandlerError } = await import("flowgate");
          const { WorkflowService } = await import("flowgate/gen/flowgate/workflow/v1/workflow_service_pb.js");
-         console.log(typeof createFlowgate, new HandlerError("not_found", "x").code, WorkflowService.typeName);`,
+         const { createFlowgateClient } = await import("flowgate/client");
+         const fg = createFlowgateClient({ baseUrl: "http://localhost:8000" });
+         console.log(typeof createFlowgate, new HandlerError("not_found", "x").code, WorkflowService.typeName, typeof fg.start);`,
       ],
       { cwd: project },
     );
-    expect(stdout.trim()).toBe("function not_found flowgate.workflow.v1.WorkflowService");
+    expect(stdout.trim()).toBe("function not_found flowgate.workflow.v1.WorkflowService function");
   });
 
   it("type-checks an application against its declarations, and refuses one that misuses them", async () => {
     await writeFile(
       path.join(project, "app.ts"),
       `import { createFlowgate, HandlerError, type AppHandler } from "flowgate";
+import { createFlowgateClient } from "flowgate/client";
 import { WorkflowService } from "flowgate/gen/flowgate/workflow/v1/workflow_service_pb.js";
 const handler: AppHandler = { testAuth: () => { throw new HandlerError("unauthenticated", "no"); } };
 export const flowgate = createFlowgate({
@@ -89,6 +92,7 @@ export const flowgate = createFlowgate({
   lifespan: { startup: ({ logger }) => logger.info("up") },
 });
 export const method: string = WorkflowService.method.startWorkflow.name;
+export const run = createFlowgateClient({ baseUrl: "http://localhost:8000" }).start("greet", { name: "Ada" });
 `,
     );
     await run(process.execPath, [TSC, "-p", project]);

@@ -1,0 +1,194 @@
+// The TypeScript client (src/client, `flowgate/client`) against a live Flowgate, on the transports a caller
+// picks: Connect JSON and binary and gRPC-Web over fetch (as in a browser), and gRPC over HTTP/2 through
+// connect-node. A watch whose connection drops resumes after the last event it gave, losing and repeating
+// nothing.
+import net from "node:net";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFlowgateClient, WorkflowEventType, WorkflowRunError, type FlowgateClient } from "../../src/client/index.js";
+import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS } from "../../src/auth/index.js";
+import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
+import { callError } from "../helpers/protocols.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const clients: Record<string, () => FlowgateClient> = {
+  "connect (fetch)": () => createFlowgateClient({ baseUrl: server.baseUrl }),
+  "connect binary (fetch)": () => createFlowgateClient({ baseUrl: server.baseUrl, protocol: "connect-binary" }),
+  "grpc-web (fetch)": () => createFlowgateClient({ baseUrl: server.baseUrl, protocol: "grpc-web" }),
+  "grpc (connect-node)": () => createFlowgateClient({ transport: createGrpcTransport({ baseUrl: server.baseUrl }) }),
+};
+
+describe.each(Object.keys(clients))("the client over %s", (name) => {
+  const fg = () => clients[name]!();
+
+  it("starts a workflow by type and input, and reads its result", async () => {
+    const run = await fg().start("greet", { name: "Ada" });
+    expect(run.workflowId).toMatch(/^greet-/);
+    expect(await run.result()).toEqual({ greeting: "Hello, Ada!" });
+  });
+
+  it("signals, queries and updates a run, and reads the outcome they led to", async () => {
+    const client = fg();
+    const run = await client.start("approval", { request: "a new laptop" }, { workflowId: `client-${randomUUID()}` });
+    expect(await run.query("state")).toMatchObject({ status: "waiting", request: "a new laptop" });
+    const refused = await callError(run.update("decision", { approved: false }));
+    expect(refused.code).toBe(Code.FailedPrecondition);
+    await run.signal("decision", { approved: true, comment: "fine" }, { requestId: "decide-1" });
+    expect(await run.result()).toMatchObject({ approved: true, comment: "fine" });
+    // The same run, named by its ids alone.
+    expect((await client.run(run.workflowId, run.runId).status()).workflowType).toBe("approval");
+  });
+
+  it("stops a run, and result() then says how it ended", async () => {
+    const run = await fg().start("sleep", { seconds: 60 });
+    await run.stop({ terminate: true, reason: "not needed" });
+    const err = await run.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowRunError);
+    expect((err as WorkflowRunError).outcome).toMatchObject({ workflowId: run.workflowId, runId: run.runId, status: "TERMINATED" });
+  });
+
+  it("fails with a ConnectError carrying the code", async () => {
+    const err = await callError(fg().start("greet", { name: "" }));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toMatch(/^input\.name/);
+    expect((await callError(fg().run(`missing-${randomUUID()}`).status())).code).toBe(Code.NotFound);
+  });
+});
+
+/** A TCP relay to Flowgate whose open connections can be cut, while it keeps taking new ones. */
+async function startCuttableRelay(target: string): Promise<{ url: string; cut: () => void; close: () => Promise<void> }> {
+  const [host, port] = target.split(":");
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.once("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.once("close", () => upstream.destroy());
+    upstream.once("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
+    // The clients keep their connections alive: closed here, or the relay's close would wait for them.
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        relay.close(() => resolve());
+      }),
+  };
+}
+
+describe("a watch", () => {
+  it.each(["connect (fetch)", "grpc (connect-node)"])("over %s resumes after a dropped connection, losing and repeating nothing", async (name) => {
+    const relay = await startCuttableRelay(server.hostPort);
+    try {
+      const through =
+        name === "connect (fetch)"
+          ? createFlowgateClient({ baseUrl: relay.url })
+          : createFlowgateClient({ transport: createGrpcTransport({ baseUrl: relay.url }) });
+      const run = await through.start("report", { steps: 6, step_seconds: 0.3 });
+      const seen: bigint[] = [];
+      let cuts = 0;
+      for await (const event of run.watch({ retryDelayMs: 50 })) {
+        seen.push(event.eventId);
+        // Twice, mid-run: the connection under the stream is dropped.
+        if ((seen.length === 3 || seen.length === 8) && cuts < 2) {
+          cuts++;
+          relay.cut();
+        }
+      }
+      expect(cuts).toBe(2);
+      // What a watch that never broke sees, read directly afterwards.
+      const direct: bigint[] = [];
+      for await (const event of createFlowgateClient({ baseUrl: server.baseUrl }).run(run.workflowId, run.runId).watch()) direct.push(event.eventId);
+      expect(seen).toEqual(direct);
+      expect(new Set(seen).size).toBe(seen.length);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("gives up with the error when the server does not come back, and ends at once on a caller's error", async () => {
+    const relay = await startCuttableRelay("127.0.0.1:1");
+    const events = createFlowgateClient({ baseUrl: relay.url }).run("anything").watch({ retryDelayMs: 10, maxRetries: 2 });
+    const err = await callError(
+      (async () => {
+        for await (const _ of events) {
+          // Nothing comes.
+        }
+      })(),
+    );
+    expect(err.code).toBe(Code.Unavailable);
+    await relay.close();
+    const missing = createFlowgateClient({ baseUrl: server.baseUrl })
+      .run(`missing-${randomUUID()}`)
+      .watch({ types: [WorkflowEventType.PROGRESS] });
+    const notFound = await callError(
+      (async () => {
+        for await (const _ of missing) {
+          // Nothing comes.
+        }
+      })(),
+    );
+    expect(notFound.code).toBe(Code.NotFound);
+  });
+});
+
+describe("the README's example", () => {
+  it("answers an approval's request for input from its watch, and reads the decision", async () => {
+    const fg = createFlowgateClient({ baseUrl: server.baseUrl });
+    const approval = await fg.start("approval", { request: "a new laptop" });
+    const types: WorkflowEventType[] = [];
+    for await (const event of approval.watch()) {
+      types.push(event.type);
+      if (event.type === WorkflowEventType.WAITING_FOR_INPUT) await approval.signal("decision", { approved: true });
+    }
+    expect(types).toContain(WorkflowEventType.WAITING_FOR_INPUT);
+    expect(types.at(-1)).toBe(WorkflowEventType.COMPLETED);
+    expect(await approval.result()).toMatchObject({ approved: true });
+  });
+});
+
+describe("credentials", () => {
+  it("sends the API key on every call, a fixed one or one a function returns, and a missing one is unauthenticated", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-client-"));
+    const key = `fgk_client_${"7".repeat(32)}`;
+    const keysFile = path.join(dir, "keys.yaml");
+    await writeFile(keysFile, `keys:\n  - {name: client, sha256: ${hashApiKey(key)}, scopes: ["*"]}\n`);
+    const authenticator = new Authenticator({ apiKeys: await loadApiKeys(keysFile, declaredScopes(SERVICE_DESCRIPTORS)) });
+    const secured = await startTestServer({ auth: { authenticator, publicParts: new Set(PLATFORM_PARTS) } });
+    try {
+      const run = await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: key }).start("greet", { name: "Key" });
+      expect(await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: async () => key }).run(run.workflowId).result()).toEqual({ greeting: "Hello, Key!" });
+      const refused = await callError(createFlowgateClient({ baseUrl: secured.baseUrl }).start("greet", { name: "Nobody" }));
+      expect(refused.code).toBe(Code.Unauthenticated);
+    } finally {
+      await secured.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
