@@ -85,8 +85,11 @@ function lingerOn(request: http.IncomingMessage, bounds: UnreadBodyBounds): void
   // The very function net.Socket.destroySoon registered (`this.once("finish", this.destroy)`), never called here.
   // eslint-disable-next-line @typescript-eslint/unbound-method
   socket.removeListener("finish", socket.destroy);
-  socket.once("close", drain(request, bounds, () => socket.destroy()));
+  const stop = drain(request, bounds, () => socket.destroy());
+  socket.once("close", stop);
   request.once("end", () => {
+    // The body came in full: a kept-alive connection serves on, and must not gather one listener per request.
+    socket.off("close", stop);
     if (socket.writableEnded) socket.destroy();
   });
 }

@@ -167,6 +167,32 @@ describe("the answer comes at the limit, and the rest of the body is drained onl
     expect(all).toMatch(/^HTTP\/1\.1 429/);
     expect(all).toMatch(/HTTP\/1\.1 200[\s\S]*$/);
   });
+
+  it("serves a dozen refused bodies on one connection without gathering a listener for each", async () => {
+    // Each refusal drained to its end used to leave a 'close' listener on the socket: Node warned at the
+    // eleventh, and the connection held every refused request until it closed.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    const body = Buffer.alloc(2 * LIMIT, 0x20);
+    const socket = net.connect(port, "127.0.0.1");
+    let answered = "";
+    socket.on("data", (d: Buffer) => (answered += d.toString("latin1")));
+    try {
+      for (let i = 0; i < 12; i++) {
+        socket.write(`POST ${START_RPC} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnect-protocol-version: 1\r\ncontent-length: ${body.length}\r\n\r\n`);
+        socket.write(body);
+        const before = (answered.match(/HTTP\/1\.1 429/g) ?? []).length;
+        for (let wait = 0; wait < 50 && (answered.match(/HTTP\/1\.1 429/g) ?? []).length === before; wait++) await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      socket.destroy();
+      process.off("warning", onWarning);
+    }
+    expect((answered.match(/HTTP\/1\.1 429/g) ?? []).length).toBe(12);
+    expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+  });
 });
 
 describe("gRPC over HTTP/2", () => {
