@@ -1,11 +1,13 @@
-// A slow network between Flowgate and Temporal: a TCP relay that delivers every chunk, in order, `delayMs`
-// after it arrived, in both directions. Races between Flowgate's calls and what Temporal's workers do in
+// A slow network between Flowgate and Temporal (or between a client and Flowgate): a TCP relay that delivers
+// every chunk, in order, `delayMs` after it arrived, in both directions, and can drop the connections it holds. Races between Flowgate's calls and what Temporal's workers do in
 // the meantime then happen every time instead of once in a while.
 import net from "node:net";
 
 export interface SlowLink {
   /** 127.0.0.1:port */
   readonly address: string;
+  /** Drops the connections open now, as a network that fails would; new ones are still relayed. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ export async function startSlowLink(upstream: string, delayMs: number): Promise<
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => {
+      for (const s of sockets) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -2,7 +2,6 @@
 // picks: Connect JSON and binary and gRPC-Web over fetch (as in a browser), and gRPC over HTTP/2 through
 // connect-node. A watch whose connection drops resumes after the last event it gave, losing and repeating
 // nothing.
-import net from "node:net";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -15,6 +14,7 @@ import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS 
 import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
 import { callError } from "../helpers/protocols.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSlowLink } from "../helpers/slow-link.js";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -72,44 +72,14 @@ describe.each(Object.keys(clients))("the client over %s", (name) => {
   });
 });
 
-/** A TCP relay to Flowgate whose open connections can be cut, while it keeps taking new ones. */
-async function startCuttableRelay(target: string): Promise<{ url: string; cut: () => void; close: () => Promise<void> }> {
-  const [host, port] = target.split(":");
-  const sockets = new Set<net.Socket>();
-  const relay = net.createServer((client) => {
-    const upstream = net.connect(Number(port), host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => undefined);
-      s.once("close", () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    client.once("close", () => upstream.destroy());
-    upstream.once("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`,
-    cut: () => {
-      for (const s of sockets) s.destroy();
-    },
-    // The clients keep their connections alive: closed here, or the relay's close would wait for them.
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        relay.close(() => resolve());
-      }),
-  };
-}
-
 describe("a watch", () => {
   it.each(["connect (fetch)", "grpc (connect-node)"])("over %s resumes after a dropped connection, losing and repeating nothing", async (name) => {
-    const relay = await startCuttableRelay(server.hostPort);
+    // No delay: a relay only so that its connections can be dropped.
+    const relay = await startSlowLink(server.hostPort, 0);
+    const relayUrl = `http://${relay.address}`;
     try {
       const through =
-        name === "connect (fetch)"
-          ? createFlowgateClient({ baseUrl: relay.url })
-          : createFlowgateClient({ transport: createGrpcTransport({ baseUrl: relay.url }) });
+        name === "connect (fetch)" ? createFlowgateClient({ baseUrl: relayUrl }) : createFlowgateClient({ transport: createGrpcTransport({ baseUrl: relayUrl }) });
       const run = await through.start("report", { steps: 6, step_seconds: 0.3 });
       const seen: bigint[] = [];
       let cuts = 0;
@@ -133,8 +103,8 @@ describe("a watch", () => {
   });
 
   it("gives up with the error when the server does not come back, and ends at once on a caller's error", async () => {
-    const relay = await startCuttableRelay("127.0.0.1:1");
-    const events = createFlowgateClient({ baseUrl: relay.url }).run("anything").watch({ retryDelayMs: 10, maxRetries: 2 });
+    const relay = await startSlowLink("127.0.0.1:1", 0);
+    const events = createFlowgateClient({ baseUrl: `http://${relay.address}` }).run("anything").watch({ retryDelayMs: 10, maxRetries: 2 });
     const err = await callError(
       (async () => {
         for await (const _ of events) {
