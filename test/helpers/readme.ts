@@ -1,7 +1,7 @@
 // README examples as tests: fenced blocks marked with an HTML comment, each followed by the block that shows
 // its output. "…" in the shown output stands for any non-empty text (ids, times).
 import { execFile } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./tools.js";
@@ -88,12 +88,24 @@ export function outputMatches(expected: Example["expected"], stdout: string): bo
   return got.length === want.length && want.every((line, i) => matches(line, got[i]));
 }
 
-/** Runs a shell example with bash (strict mode), with grpcurl on the PATH when given. */
-export async function runShell(code: string, grpcurl?: string): Promise<string> {
-  const env = { ...process.env, PATH: grpcurl === undefined ? process.env.PATH : `${path.dirname(grpcurl)}:${process.env.PATH}` };
+/**
+ * Runs a shell example with bash (strict mode), with grpcurl on the PATH when given, and `flowgate` (the
+ * package's bin, built) on it too, talking to `flowgateUrl` when given.
+ */
+export async function runShell(code: string, grpcurl?: string, flowgateUrl?: string): Promise<string> {
+  const bins = [BIN_DIR, ...(grpcurl === undefined ? [] : [path.dirname(grpcurl)])];
+  await mkdir(BIN_DIR, { recursive: true });
+  // Written aside and renamed into place: test files run in parallel, and none may run a half-written one.
+  const shim = path.join(BIN_DIR, `flowgate.${process.pid}`);
+  await writeFile(shim, `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO_ROOT, "dist/src/cli/main.js")}" "$@"\n`, { mode: 0o755 });
+  await rename(shim, path.join(BIN_DIR, "flowgate"));
+  const env = { ...process.env, PATH: `${bins.join(":")}:${process.env.PATH}`, ...(flowgateUrl === undefined ? {} : { FLOWGATE_URL: flowgateUrl }) };
   const { stdout } = await run("bash", ["-euo", "pipefail", "-c", code], { env, timeout: 30_000 });
   return stdout;
 }
+
+/** Where the README's shell examples find `flowgate`, as `npm install -g` or `npx` would put it. */
+const BIN_DIR = path.join(REPO_ROOT, ".flowgate", "readme-bin");
 
 export async function runTypeScript(code: string): Promise<string> {
   // In the repository root, so the example's "./gen/..." import resolves as it does for a reader.

@@ -3,7 +3,7 @@
 // "flowgate/client" and "flowgate/gen/..." through the exports map, at run time and in its type check, and
 // its mistakes are type errors. The global setup has built dist/ as `npm pack` would (tsconfig.build.json).
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -50,6 +50,7 @@ describe("the package", () => {
         "dist/src/index.js",
         "dist/src/index.d.ts",
         "dist/src/main.js",
+        "dist/src/cli/main.js",
         "dist/src/samples/workflows.js",
         "dist/gen/flowgate/workflow/v1/workflow_service_pb.js",
         "dist/gen/flowgate/workflow/v1/workflow_service_pb.d.ts",
@@ -58,6 +59,14 @@ describe("the package", () => {
     );
     expect(files.filter((f) => !/^(dist\/(src|gen)\/|proto\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
+  });
+
+  it("installs the flowgate command: its bin is the built command-line tool", async () => {
+    const pkg = JSON.parse(await readFile(path.join(project, "node_modules/flowgate/package.json"), "utf8")) as { bin: Record<string, string> };
+    const bin = path.join(project, "node_modules/flowgate", pkg.bin.flowgate!);
+    expect((await readFile(bin, "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const { stdout } = await run(process.execPath, [bin, "--help"]);
+    expect(stdout).toMatch(/^flowgate: start, watch and control Temporal workflows/);
   });
 
   it("is imported by name, with its generated clients, at run time", async () => {

@@ -39,7 +39,7 @@ describe("README examples", () => {
     let stdout = "";
     for (let attempt = 0; attempt < (example.eventually ? 10 : 1); attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 300));
-      stdout = example.lang === "ts" ? await runTypeScript(code) : await runShell(code, inject("grpcurl"));
+      stdout = example.lang === "ts" ? await runTypeScript(code) : await runShell(code, inject("grpcurl"), server.baseUrl);
       if (outputMatches(example.expected, stdout)) return;
     }
     expect(stdout.trim()).toBe(example.expected.text.trim());
