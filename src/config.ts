@@ -103,8 +103,8 @@ export interface Config {
   readonly jwtIssuer: string | undefined;
   readonly jwtAudience: string | undefined;
   readonly jwtClockSkewSeconds: number;
-  /** Platform parts anyone may call with authentication on: "health", "reflection", "metrics". */
-  readonly authPublic: readonly ("health" | "reflection" | "metrics")[];
+  /** Platform parts anyone may call with authentication on: "health", "reflection", "metrics", "docs". */
+  readonly authPublic: readonly ("health" | "reflection" | "metrics" | "docs")[];
   /** Origins browsers may call from ("*" for any); empty: CORS off. */
   readonly corsOrigins: readonly string[];
   /** Settings that are valid but probably not what was meant; logged at start-up. */
@@ -328,15 +328,15 @@ export const SETTINGS: readonly Setting[] = [
   {
     variable: "FLOWGATE_AUTH_PUBLIC",
     key: "authPublic",
-    defaultText: "`health,reflection,metrics`",
+    defaultText: "`health,reflection,metrics,docs`",
     description:
-      "with authentication on, the platform parts anyone may call: `health` (probes, `grpc.health.v1`), `reflection`, `metrics`; `none` for none (the others then need any valid credential)",
+      "with authentication on, the platform parts anyone may call: `health` (probes, `grpc.health.v1`), `reflection`, `metrics`, `docs` (`/openapi.json`, `/docs`); `none` for none (the others then need any valid credential)",
     parse: (v) => {
-      if (v === undefined) return ["health", "reflection", "metrics"];
+      if (v === undefined) return ["health", "reflection", "metrics", "docs"];
       if (v.toLowerCase() === "none") return [];
       const parts = parseList(v);
-      const bad = parts.find((p) => !["health", "reflection", "metrics"].includes(p));
-      if (bad !== undefined) throw new ConfigError(`FLOWGATE_AUTH_PUBLIC: "${bad}" is not health, reflection or metrics (or none)`);
+      const bad = parts.find((p) => !["health", "reflection", "metrics", "docs"].includes(p));
+      if (bad !== undefined) throw new ConfigError(`FLOWGATE_AUTH_PUBLIC: "${bad}" is not health, reflection, metrics or docs (or none)`);
       return parts;
     },
   },

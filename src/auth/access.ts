@@ -7,7 +7,7 @@ import { scope as scopeOption } from "../../gen/flowgate/auth/v1/auth_pb.js";
 import { AuthConfigError } from "./errors.js";
 
 /** The parts of the server that are not application RPCs; each is public by default (FLOWGATE_AUTH_PUBLIC). */
-export const PLATFORM_PARTS = ["health", "reflection", "metrics"] as const;
+export const PLATFORM_PARTS = ["health", "reflection", "metrics", "docs"] as const;
 export type PlatformPart = (typeof PLATFORM_PARTS)[number];
 
 /** What a call needs: a scope, any authenticated caller, or nothing. */

@@ -1,7 +1,7 @@
 // The workflow operations the API performs, whichever face of it is called (WorkflowService today, typed
 // services and seed-compatible paths later): the rules for starting (type, input, task queue, arguments,
 // ids, idempotency), waiting and stopping live here once. Engine calls go through the WorkflowEngine port.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { HandlerKind, IdReusePolicy, WorkflowRegistry, WorkflowTypeDefinition } from "../registry/index.js";
 import { settledBy, withTimeLimit, type CallBound } from "./bound.js";
@@ -493,16 +493,28 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, "\\$&")}"`;
 }
 
-/** A page token as clients carry it: Temporal's bytes, base64url. */
+/**
+ * A page token as clients carry it: Temporal's bytes, base64url, then "." and a short checksum of them. The
+ * checksum is not a secret: it lets a token that is not one of ours be refused at once, instead of after the
+ * SDK has retried Temporal's UNKNOWN answer to it for many seconds.
+ */
 function encodePageToken(token: Uint8Array | undefined): string {
-  return token === undefined || token.length === 0 ? "" : Buffer.from(token).toString("base64url");
+  if (token === undefined || token.length === 0) return "";
+  const text = Buffer.from(token).toString("base64url");
+  return `${text}.${pageTokenCheck(text)}`;
 }
 
 function decodePageToken(token: string): Uint8Array | undefined {
   if (token === "") return undefined;
-  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(token)) throw new InvalidRequestError("page_token: not a page token from a previous page");
-  return Buffer.from(token, "base64url");
+  const dot = token.lastIndexOf(".");
+  const text = token.slice(0, dot);
+  if (dot <= 0 || !/^[A-Za-z0-9_-]+$/.test(text) || token.slice(dot + 1) !== pageTokenCheck(text)) {
+    throw new InvalidRequestError("page_token: not a page token from a previous page");
+  }
+  return Buffer.from(text, "base64url");
 }
+
+const pageTokenCheck = (text: string) => createHash("sha256").update(text).digest("base64url").slice(0, 8);
 
 /** The workflow's arguments from the request's JSON input (checked against the type already). */
 function argsOf(type: WorkflowTypeDefinition, input: JsonValue | undefined): unknown[] {

@@ -1,6 +1,8 @@
 // The transport: one Fastify app on the one-port listener, built from the list of served services. Each
 // part is its own plugin and gets what it needs as options: the Connect mount and REST share the router's
 // handlers; health gets the readiness probe. The domain's error tables come in as arguments.
+import http from "node:http";
+import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
@@ -25,6 +27,7 @@ import { createOnePortServer, type ConnectionLimits, type ConnectionRefusal } fr
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { restMessageInterceptor } from "./rest/request.js";
 import { restRoutes } from "./rest/routes.js";
+import { docsRoutes } from "./docs.js";
 import { buildHandlers, type ServedService } from "./router.js";
 import { CallerLimits, createLimitsInterceptor, limitRoutes, shedLoad, type CallerLimitSettings } from "./limits.js";
 import { createDrainInterceptor, Drain, drainAware, refuseWhileDraining } from "./shutdown.js";
@@ -169,6 +172,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       maxParamLength: 4096,
       ignoreTrailingSlash: true,
     },
+    // An HTTP/1.1 request Node cannot parse (oversized or malformed headers, headers too slow) is answered
+    // in the Connect error shape too, as every other refusal is, before its connection is closed.
+    clientErrorHandler: answerClientError,
     // A URL Fastify cannot even route (bad percent-encoding) still gets the Connect error shape.
     frameworkErrors: (err, _req, reply) => {
       const { status, body } = restError(new ConnectError(`malformed request URL: ${err.message}`, Code.InvalidArgument));
@@ -278,5 +284,29 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     streamHeartbeatMs: options.streamHeartbeatMs,
   });
   await app.register(httpHealthRoutes, { readiness });
+  await app.register(docsRoutes);
   return app;
+}
+
+/** Node's HTTP parser refused a request: a Connect error body with the status Node would have sent. */
+function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  let status: number;
+  let error: ConnectError;
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    status = 408;
+    error = new ConnectError("the request's headers did not arrive in time", Code.DeadlineExceeded);
+  } else if (err.code === "HPE_HEADER_OVERFLOW") {
+    status = 431;
+    error = new ConnectError(`the request's headers are larger than the limit of ${http.maxHeaderSize} bytes`, Code.ResourceExhausted);
+  } else {
+    status = 400;
+    error = new ConnectError(`malformed HTTP request (${err.code ?? err.message})`, Code.InvalidArgument);
+  }
+  this.log.debug({ err }, "client error");
+  if (socket.writable) {
+    const body = JSON.stringify(restError(error, status).body);
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

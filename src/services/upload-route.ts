@@ -20,13 +20,23 @@ export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOp
 
   scope.post("/workflows/v1/file", { config: { access: { scope: "workflows.write" }, streamsBody: true } }, async (req, reply) => {
     if (!req.isMultipart()) throw new InvalidUploadError('request body: must be multipart/form-data with the file in the field "file"');
-    const part = await req.file();
+    let part;
+    try {
+      part = await req.file();
+    } catch (err) {
+      // busboy's refusals of the body (no boundary, a malformed part header, a cut-off form) are the client's.
+      if (err instanceof Error && !(err instanceof FileTooLargeError)) throw new InvalidUploadError(`request body: not valid multipart/form-data (${err.message})`);
+      throw err;
+    }
     if (part === undefined) throw new InvalidUploadError('file: the form has no file (send it in the field "file")');
     if (part.fieldname !== "file") throw new InvalidUploadError(`file: the form's file is in the field "${part.fieldname}", not "file"`);
     // The client going away aborts the store's write, which then keeps nothing.
     const gone = new AbortController();
     const onClose = () => req.raw.complete || gone.abort(new InvalidUploadError("file: the upload was cut off before its end; nothing was stored"));
     req.raw.once("close", onClose);
+    // A form that breaks off or goes wrong after the part began fails the part's stream: the client's mistake too.
+    let malformed: unknown;
+    part.file.once("error", (err) => (malformed = err));
     try {
       const stored = await options.files.put({ filename: part.filename, contentType: part.mimetype }, part.file, gone.signal);
       // UploadFileResponse in the REST layer's JSON form (proto field names, int64 as a string).
@@ -35,6 +45,7 @@ export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOp
     } catch (err) {
       // Mapped as everywhere, but a body over the limit is 413 on REST, as any other too-large body is
       // (DESIGN.md's error table); every other failure goes to the server's error handler.
+      if (err === malformed && err instanceof Error) throw new InvalidUploadError(`request body: not valid multipart/form-data (${err.message})`);
       if (!(err instanceof FileTooLargeError)) throw err;
       const { status, body } = restError(scope.flowgate.errors.toConnectError(err), 413);
       return reply.code(status).type("application/json").send(body);

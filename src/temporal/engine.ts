@@ -16,6 +16,7 @@ import { msOptionalToTs } from "@temporalio/common/lib/time.js";
 // A CommonJS module: its namespace is only reachable as the default export under Node ESM.
 import protos from "@temporalio/proto";
 import {
+  InvalidRequestError,
   QueryFailedError,
   UpdateFailedError,
   settledBy,
@@ -42,6 +43,9 @@ import { memoInputRequest, memoProgress, readableEvent, WatchDecoder } from "./h
 
 /** A poller seen within this long counts as polling (Temporal keeps pollers listed for a few minutes). */
 const POLLER_FRESH_MS = 70_000;
+
+/** google.rpc.Code UNKNOWN. */
+const GRPC_UNKNOWN = 2;
 
 export class TemporalEngine implements WorkflowEngine {
   /** `tracing`: when set, starts and signals get a client span, carried to the workflow in its headers. */
@@ -147,7 +151,14 @@ export class TemporalEngine implements WorkflowEngine {
   async list(query: string, pageSize: number, pageToken: Uint8Array | undefined, bound: CallBound): Promise<Page<RunSummary>> {
     const page = await this.unary(bound, (c) =>
       c.workflowService.listWorkflowExecutions({ namespace: this.temporal.namespace, query, pageSize, nextPageToken: pageToken }),
-    );
+    ).catch((err: unknown) => {
+      // Temporal's SQL visibility answers a token it cannot read with UNKNOWN ("something went wrong"), not
+      // INVALID_ARGUMENT as history does; with a caller's token in the call, that token is the likely cause.
+      if (pageToken !== undefined && grpcStatusOf(err).code === GRPC_UNKNOWN) {
+        throw new InvalidRequestError("page_token: not a page token from a previous page of this listing");
+      }
+      throw err;
+    });
     return {
       items: (page.executions ?? []).map((info) => this.toRunSummary(info)),
       nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,

@@ -53,6 +53,26 @@ export async function ensurePythonTemporal(): Promise<string> {
   return dir;
 }
 
+/** Schemathesis, the property-based API tester that checks the server against its OpenAPI document. */
+export const SCHEMATHESIS_VERSION = "4.32.5";
+
+/** The schemathesis command (run with python3 and PYTHONPATH = its folder), installed once from PyPI. */
+export async function ensureSchemathesis(): Promise<{ script: string; pythonPath: string }> {
+  const dir = path.join(TOOLS_DIR, `schemathesis-${SCHEMATHESIS_VERSION}`);
+  const marker = path.join(dir, ".complete");
+  try {
+    await access(marker, constants.R_OK);
+  } catch {
+    await run(
+      "python3",
+      ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--upgrade", "--target", dir, `schemathesis==${SCHEMATHESIS_VERSION}`],
+      { timeout: 540_000 },
+    );
+    await writeFile(marker, "");
+  }
+  return { script: path.join(dir, "bin", "schemathesis"), pythonPath: dir };
+}
+
 /** A port that was free a moment ago, on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -55,9 +55,10 @@ describe("the package", () => {
         "dist/gen/flowgate/workflow/v1/workflow_service_pb.js",
         "dist/gen/flowgate/workflow/v1/workflow_service_pb.d.ts",
         "proto/flowgate/workflow/v1/workflow_service.proto",
+        "openapi/flowgate.openapi.json",
       ]),
     );
-    expect(files.filter((f) => !/^(dist\/(src|gen)\/|proto\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(dist\/(src|gen)\/|proto\/|openapi\/flowgate\.openapi\.json$|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith(".tsbuildinfo"))).toEqual([]);
   });
 

@@ -196,7 +196,7 @@ describe("loadConfig", () => {
   });
 
   it("reads the auth and CORS settings, off by default", () => {
-    expect(loadConfig({}, dir)).toMatchObject({ apiKeysFile: undefined, jwtJwksUrl: undefined, jwtClockSkewSeconds: 30, authPublic: ["health", "reflection", "metrics"], corsOrigins: [] });
+    expect(loadConfig({}, dir)).toMatchObject({ apiKeysFile: undefined, jwtJwksUrl: undefined, jwtClockSkewSeconds: 30, authPublic: ["health", "reflection", "metrics", "docs"], corsOrigins: [] });
     expect(loadConfig({ FLOWGATE_API_KEYS_FILE: "keys.yaml", FLOWGATE_JWT_CLOCK_SKEW: "2m", FLOWGATE_AUTH_PUBLIC: "none" }, dir)).toMatchObject({
       apiKeysFile: path.join(dir, "keys.yaml"),
       jwtClockSkewSeconds: 120,
@@ -222,7 +222,7 @@ describe("loadConfig", () => {
     [{ FLOWGATE_JWT_JWKS_URL: "idp/jwks.json" }, /^FLOWGATE_JWT_JWKS_URL: "idp\/jwks.json" is not an http\(s\) URL$/],
     [{ FLOWGATE_JWT_JWKS_URL: "https://idp/jwks", FLOWGATE_JWT_KEYS_FILE: "k.json" }, /^FLOWGATE_JWT_KEYS_FILE and FLOWGATE_JWT_JWKS_URL: set one, not both$/],
     [{ FLOWGATE_JWT_CLOCK_SKEW: "a bit" }, /^FLOWGATE_JWT_CLOCK_SKEW must be a duration/],
-    [{ FLOWGATE_AUTH_PUBLIC: "health,docs" }, /^FLOWGATE_AUTH_PUBLIC: "docs" is not health, reflection or metrics \(or none\)$/],
+    [{ FLOWGATE_AUTH_PUBLIC: "health,openapi" }, /^FLOWGATE_AUTH_PUBLIC: "openapi" is not health, reflection, metrics or docs \(or none\)$/],
     [{ FLOWGATE_UPLOAD_MAX_BYTES: "lots" }, /FLOWGATE_UPLOAD_MAX_BYTES must be a whole number/],
     [{ FLOWGATE_DATABASE_URL: "not a url" }, /^FLOWGATE_DATABASE_URL: not a URL \(expected postgres:\/\/user:password@host:5432\/database\)$/],
     [{ FLOWGATE_TEMPORAL_ADDRESS: "http://temporal:7233" }, /FLOWGATE_TEMPORAL_ADDRESS must be host:port/],
