@@ -1,11 +1,13 @@
 // A real Flowgate app on 127.0.0.1 and a free port, against the run's Temporal dev server (or another).
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { createApp, type AppOptions } from "../../src/app.js";
+import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS } from "../../src/auth/index.js";
+import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
 import { CallbackAllowlist, startCallbackWorker, type CallbackSettings } from "../../src/callbacks/index.js";
 import { openDatabase, type Database } from "../../src/database/index.js";
 import { LocalFileStore, type FileLimits, type FileStore } from "../../src/files/index.js";
@@ -117,6 +119,25 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await temporal.close();
       await ownDatabase?.close();
       await rm(local.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A test server with authentication on: `key` is an API key that may call everything (scope "*"); the
+ * platform parts stay public. The keys file lives in a folder of its own, removed when the server closes.
+ */
+export async function startSecuredTestServer(key: string, options: Omit<TestServerOptions, "auth"> = {}): Promise<TestServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-keys-"));
+  const keysFile = path.join(dir, "keys.yaml");
+  await writeFile(keysFile, `keys:\n  - {name: tests, sha256: ${hashApiKey(key)}, scopes: ["*"]}\n`);
+  const authenticator = new Authenticator({ apiKeys: await loadApiKeys(keysFile, declaredScopes(SERVICE_DESCRIPTORS)) });
+  const server = await startTestServer({ ...options, auth: { authenticator, publicParts: new Set(PLATFORM_PARTS) } });
+  return {
+    ...server,
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

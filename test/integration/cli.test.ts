@@ -8,10 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS } from "../../src/auth/index.js";
 import { SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
-import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
 import { freePort, REPO_ROOT } from "../helpers/tools.js";
 
 const BIN = path.join(REPO_ROOT, "dist/src/cli/main.js");
@@ -23,13 +21,7 @@ let secured: TestServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-cli-"));
-  const keysFile = path.join(dir, "keys.yaml");
-  await writeFile(keysFile, `keys:\n  - {name: cli, sha256: ${hashApiKey(KEY)}, scopes: ["*"]}\n`);
-  const authenticator = new Authenticator({ apiKeys: await loadApiKeys(keysFile, declaredScopes(SERVICE_DESCRIPTORS)) });
-  [server, secured] = await Promise.all([
-    startTestServer({ triggers: SAMPLE_TRIGGERS, workflowTypes: SAMPLE_WORKFLOW_TYPES }),
-    startTestServer({ auth: { authenticator, publicParts: new Set(PLATFORM_PARTS) } }),
-  ]);
+  [server, secured] = await Promise.all([startTestServer({ triggers: SAMPLE_TRIGGERS, workflowTypes: SAMPLE_WORKFLOW_TYPES }), startSecuredTestServer(KEY)]);
 });
 
 afterAll(async () => {

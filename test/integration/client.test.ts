@@ -3,17 +3,12 @@
 // connect-node. A watch whose connection drops resumes after the last event it gave, losing and repeating
 // nothing.
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlowgateClient, WorkflowEventType, WorkflowRunError, type FlowgateClient } from "../../src/client/index.js";
-import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS } from "../../src/auth/index.js";
-import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
 import { callError } from "../helpers/protocols.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
 import { startSlowLink } from "../helpers/slow-link.js";
 
 let server: TestServer;
@@ -145,12 +140,8 @@ describe("the README's example", () => {
 
 describe("credentials", () => {
   it("sends the API key on every call, a fixed one or one a function returns, and a missing one is unauthenticated", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-client-"));
     const key = `fgk_client_${"7".repeat(32)}`;
-    const keysFile = path.join(dir, "keys.yaml");
-    await writeFile(keysFile, `keys:\n  - {name: client, sha256: ${hashApiKey(key)}, scopes: ["*"]}\n`);
-    const authenticator = new Authenticator({ apiKeys: await loadApiKeys(keysFile, declaredScopes(SERVICE_DESCRIPTORS)) });
-    const secured = await startTestServer({ auth: { authenticator, publicParts: new Set(PLATFORM_PARTS) } });
+    const secured = await startSecuredTestServer(key);
     try {
       const run = await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: key }).start("greet", { name: "Key" });
       expect(await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: async () => key }).run(run.workflowId).result()).toEqual({ greeting: "Hello, Key!" });
@@ -158,7 +149,6 @@ describe("credentials", () => {
       expect(refused.code).toBe(Code.Unauthenticated);
     } finally {
       await secured.close();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

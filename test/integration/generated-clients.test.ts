@@ -4,14 +4,12 @@
 // watches a "report" run to its end, and checks that an unregistered type is an invalid-argument error; with
 // an API key on a secured server, and without one, where it must fail as unauthenticated.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Authenticator, declaredScopes, hashApiKey, loadApiKeys, PLATFORM_PARTS } from "../../src/auth/index.js";
-import { SERVICE_DESCRIPTORS } from "../../src/services/index.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
 import { REPO_ROOT } from "../helpers/tools.js";
 
 const run = promisify(execFile);
@@ -25,10 +23,7 @@ let pythonPath: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-clients-"));
-  const keysFile = path.join(dir, "keys.yaml");
-  await writeFile(keysFile, `keys:\n  - {name: clients, sha256: ${hashApiKey(KEY)}, scopes: ["*"]}\n`);
-  const authenticator = new Authenticator({ apiKeys: await loadApiKeys(keysFile, declaredScopes(SERVICE_DESCRIPTORS)) });
-  [server, secured] = await Promise.all([startTestServer(), startTestServer({ auth: { authenticator, publicParts: new Set(PLATFORM_PARTS) } })]);
+  [server, secured] = await Promise.all([startTestServer(), startSecuredTestServer(KEY)]);
   goQuickstart = path.join(dir, "quickstart");
   pythonPath = path.join(dir, "python");
   // pip builds in the folder it installs from; a copy keeps the build's files out of the repository.
