@@ -1,7 +1,8 @@
 // README examples as tests: fenced blocks marked with an HTML comment, each followed by the block that shows
 // its output. "…" in the shown output stands for any non-empty text (ids, times).
 import { execFile } from "node:child_process";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./tools.js";
@@ -117,4 +118,31 @@ export async function runTypeScript(code: string): Promise<string> {
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/** A Go example: a whole program, run with `go run` in clients/go, so it builds against that module. */
+export async function runGo(code: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-readme-go-"));
+  try {
+    await writeFile(path.join(dir, "main.go"), code);
+    const { stdout } = await run("go", ["run", path.join(dir, "main.go")], { cwd: path.join(REPO_ROOT, "clients/go"), timeout: 240_000 });
+    return stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A Python example, with the Python client package installed at `pythonPath`. */
+export async function runPython(code: string, pythonPath: string): Promise<string> {
+  const { stdout } = await run("python3", ["-c", code], { env: { ...process.env, PYTHONPATH: pythonPath }, timeout: 60_000 });
+  return stdout;
+}
+
+/** Installs clients/python (built from a copy, so no build files land in the repository) into a new folder. */
+export async function installPythonClient(): Promise<{ pythonPath: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-python-client-"));
+  await cp(path.join(REPO_ROOT, "clients/python"), path.join(dir, "package"), { recursive: true });
+  const pythonPath = path.join(dir, "site");
+  await run("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--target", pythonPath, path.join(dir, "package")], { timeout: 300_000 });
+  return { pythonPath, remove: () => rm(dir, { recursive: true, force: true }) };
 }

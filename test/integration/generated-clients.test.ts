@@ -4,12 +4,13 @@
 // watches a "report" run to its end, and checks that an unregistered type is an invalid-argument error; with
 // an API key on a secured server, and without one, where it must fail as unauthenticated.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
+import { installPythonClient } from "../helpers/readme.js";
 import { REPO_ROOT } from "../helpers/tools.js";
 
 const run = promisify(execFile);
@@ -19,28 +20,25 @@ let dir: string;
 let server: TestServer;
 let secured: TestServer;
 let goQuickstart: string;
-let pythonPath: string;
+let pythonClient: { pythonPath: string; remove(): Promise<void> } | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "flowgate-clients-"));
   [server, secured] = await Promise.all([startTestServer(), startSecuredTestServer(KEY)]);
   goQuickstart = path.join(dir, "quickstart");
-  pythonPath = path.join(dir, "python");
-  // pip builds in the folder it installs from; a copy keeps the build's files out of the repository.
-  await cp(path.join(REPO_ROOT, "clients/python"), path.join(dir, "python-package"), { recursive: true });
-  await Promise.all([
+  const [, installed] = await Promise.all([
     // As a Go service would: the module's dependencies come from the module proxy, pinned by go.sum.
     run("go", ["build", "-o", goQuickstart, "./examples/quickstart"], { cwd: path.join(REPO_ROOT, "clients/go"), timeout: 300_000 }),
     // As a Python service would: pip builds and installs the package with its dependencies from PyPI.
-    run("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "--target", pythonPath, path.join(dir, "python-package")], {
-      timeout: 300_000,
-    }),
+    installPythonClient(),
   ]);
+  pythonClient = installed;
 }, 600_000);
 
 afterAll(async () => {
   await Promise.all([server?.close(), secured?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
+  await pythonClient?.remove();
 });
 
 interface Outcome {
@@ -95,7 +93,7 @@ describe("the Go client (clients/go)", () => {
 
 describe("the Python client (clients/python)", () => {
   const quickstart = path.join(REPO_ROOT, "clients/python/examples/quickstart.py");
-  const python = (args: string[], env: NodeJS.ProcessEnv = {}) => outcome("python3", [quickstart, ...args], { PYTHONPATH: pythonPath, ...env });
+  const python = (args: string[], env: NodeJS.ProcessEnv = {}) => outcome("python3", [quickstart, ...args], { PYTHONPATH: pythonClient!.pythonPath, ...env });
 
   it("runs the quickstart over gRPC", async () => {
     expectQuickstart(await python(["--url", server.hostPort]), "INVALID_ARGUMENT");

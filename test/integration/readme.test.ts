@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SAMPLE_CONFIG_MAPS, SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { TEST_NAMESPACE } from "../helpers/constants.js";
-import { outputMatches, readExamples, runShell, runTypeScript } from "../helpers/readme.js";
+import { installPythonClient, outputMatches, readExamples, runGo, runPython, runShell, runTypeScript } from "../helpers/readme.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { REPO_ROOT } from "../helpers/tools.js";
 import { startTestWorker, type TestWorker } from "../helpers/worker.js";
@@ -16,16 +16,20 @@ const examples = readExamples(readFileSync(path.join(REPO_ROOT, "README.md"), "u
 
 let server: TestServer;
 let worker: TestWorker;
+/** The Python client, installed by pip, for the Python examples. */
+let python: Awaited<ReturnType<typeof installPythonClient>> | undefined;
 
 beforeAll(async () => {
   // The README shows the embedded default: the sample workflows on the "flowgate" task queue.
   worker = await startTestWorker({ address: inject("temporalAddress"), namespace: TEST_NAMESPACE, taskQueue: "flowgate" });
   server = await startTestServer({ config: { taskQueue: "flowgate" }, workflowTypes: SAMPLE_WORKFLOW_TYPES, triggers: SAMPLE_TRIGGERS, configMaps: SAMPLE_CONFIG_MAPS });
-});
+  python = await installPythonClient();
+}, 300_000);
 
 afterAll(async () => {
   await server?.close();
   await worker?.close();
+  await python?.remove();
 });
 
 describe("README examples", () => {
@@ -39,7 +43,14 @@ describe("README examples", () => {
     let stdout = "";
     for (let attempt = 0; attempt < (example.eventually ? 10 : 1); attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 300));
-      stdout = example.lang === "ts" ? await runTypeScript(code) : await runShell(code, inject("grpcurl"), server.baseUrl);
+      stdout =
+        example.lang === "ts"
+          ? await runTypeScript(code)
+          : example.lang === "go"
+            ? await runGo(code)
+            : example.lang === "python"
+              ? await runPython(code, python!.pythonPath)
+              : await runShell(code, inject("grpcurl"), server.baseUrl);
       if (outputMatches(example.expected, stdout)) return;
     }
     expect(stdout.trim()).toBe(example.expected.text.trim());
