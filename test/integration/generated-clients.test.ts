@@ -1,10 +1,11 @@
 // The Go and Python clients (clients/go, clients/python), generated from proto/ by scripts/generate.sh, are
-// used as their users use them: the Go module is built with the Go toolchain, the Python package is installed
-// by pip, and each one's example program runs against a live Flowgate. It starts "greet" and reads its result,
-// watches a "report" run to its end, and checks that an unregistered type is an invalid-argument error; with
-// an API key on a secured server, and without one, where it must fail as unauthenticated.
+// used as their users use them: the Go module is required by another module and built with the Go toolchain,
+// the Python package is installed by pip, and each one's example program runs against a live Flowgate. It
+// starts "greet" and reads its result, watches a "report" run to its end, and checks that an unregistered type
+// is an invalid-argument error; with an API key on a secured server, and without one, where it must fail as
+// unauthenticated.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -27,13 +28,28 @@ beforeAll(async () => {
   [server, secured] = await Promise.all([startTestServer(), startSecuredTestServer(KEY)]);
   goQuickstart = path.join(dir, "quickstart");
   const [, installed] = await Promise.all([
-    // As a Go service would: the module's dependencies come from the module proxy, pinned by go.sum.
-    run("go", ["build", "-o", goQuickstart, "./examples/quickstart"], { cwd: path.join(REPO_ROOT, "clients/go"), timeout: 300_000 }),
+    buildGoConsumer(path.join(dir, "consumer"), goQuickstart),
     // As a Python service would: pip builds and installs the package with its dependencies from PyPI.
     installPythonClient(),
   ]);
   pythonClient = installed;
 }, 600_000);
+
+/**
+ * The quickstart built as another Go service builds it: in a module of its own that requires the client
+ * module (by `replace`, until the module is published at its path), its dependencies resolved by
+ * `go mod tidy` from the module proxy.
+ */
+async function buildGoConsumer(module: string, output: string): Promise<void> {
+  await mkdir(module);
+  await writeFile(
+    path.join(module, "go.mod"),
+    `module example.com/orders\n\ngo 1.24\n\nrequire github.com/flowgate/flowgate/clients/go v0.0.0\n\nreplace github.com/flowgate/flowgate/clients/go => ${path.join(REPO_ROOT, "clients/go")}\n`,
+  );
+  await cp(path.join(REPO_ROOT, "clients/go/examples/quickstart/main.go"), path.join(module, "main.go"));
+  await run("go", ["mod", "tidy"], { cwd: module, timeout: 300_000 });
+  await run("go", ["build", "-o", output, "."], { cwd: module, timeout: 300_000 });
+}
 
 afterAll(async () => {
   await Promise.all([server?.close(), secured?.close()]);
