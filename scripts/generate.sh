@@ -47,5 +47,7 @@ PYTHONPATH="$grpc_tools" python3 -m grpc_tools.protoc --descriptor_set_in="$imag
 rm -rf "$(dirname "$image")"
 # Regular packages (not namespace ones), so `import flowgate.workflow.v1` finds this copy first.
 find "$out/flowgate" "$out/buf" -type d -exec sh -c 'for d; do touch "$d/__init__.py"; done' sh {} +
+# PEP 561: type checkers read the .pyi stubs of a package that says it has them.
+touch "$out/flowgate/py.typed" "$out/buf/py.typed"
 # protoc writes a gRPC module for every file; drop those of files that declare no service.
 grep -rL --include='*_pb2_grpc.py' '^class .*Stub' "$out" | xargs -r rm

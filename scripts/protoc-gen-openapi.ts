@@ -153,18 +153,19 @@ class Document {
         }
       }
       if (parameters.length > 0) operation.parameters = parameters;
+      // The transcoder takes an absent body as {} (a request of defaults), so no body is required.
       if (binding.body === "*") {
-        operation.requestBody = { required: true, content: { "application/json": { schema: this.ref(method.input) } } };
+        operation.requestBody = { required: false, content: { "application/json": { schema: this.bodySchema(method.input, bound) } } };
       } else if (binding.body !== "") {
         const field = this.fieldAt(method.input, binding.body.split("."));
-        operation.requestBody = { required: true, content: { "application/json": { schema: this.fieldSchema(field, undefined) } } };
+        operation.requestBody = { required: false, content: { "application/json": { schema: this.fieldSchema(field, undefined) } } };
       }
     }
     const output = binding?.responseBody ? this.fieldSchema(method.output.fields.find((f) => f.name === binding.responseBody)!, undefined) : this.ref(method.output);
     const content: JsonObject =
       method.methodKind === "server_streaming"
         ? {
-            "application/x-ndjson": { schema: output, description: "one message per line" },
+            "application/x-ndjson": { schema: output },
             "text/event-stream": { schema: { type: "string", description: "Server-Sent Events: each event's data is one message as JSON" } },
           }
         : { "application/json": { schema: output } };
@@ -173,6 +174,20 @@ class Document {
       default: { $ref: "#/components/responses/Error" },
     };
     (this.paths[path] ??= {})[verb] = operation;
+  }
+
+  /**
+   * The body of a `body: "*"` route: the request's schema without the fields its path binds (the path's value
+   * wins over the body's, so a caller need not send them twice).
+   */
+  private bodySchema(message: DescMessage, bound: ReadonlySet<string>): JsonObject {
+    const full = this.ref(message);
+    if (bound.size === 0 || full.$ref === undefined) return full;
+    const schema = this.schemas[message.typeName]!;
+    const properties = Object.fromEntries(Object.entries(schema.properties as JsonObject).filter(([name]) => !bound.has(name)));
+    const required = ((schema.required as string[] | undefined) ?? []).filter((name) => !bound.has(name));
+    const { required: _all, ...rest } = schema;
+    return { ...rest, properties, ...(required.length > 0 ? { required } : {}) };
   }
 
   private fieldAt(message: DescMessage, path: readonly string[]): DescField {

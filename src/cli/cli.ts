@@ -60,6 +60,8 @@ interface Context {
   readonly args: readonly string[];
   readonly json: boolean;
   readonly call: CallOptions;
+  /** --timeout: each call's deadline, and how long `watch`, `result` and `--wait` wait for a run's end. */
+  readonly timeoutMs: number | undefined;
   readonly fg: FlowgateClient;
   readonly events: ReturnType<typeof createClient<typeof EventsService>>;
   readonly configs: ReturnType<typeof createClient<typeof ConfigService>>;
@@ -354,6 +356,7 @@ const SUBCOMMANDS = new Set(Object.keys(COMMANDS).filter((name) => name.includes
 export async function runCli(argv: readonly string[], io: Io, env: NodeJS.ProcessEnv = process.env, stdin: () => Promise<string> = readStdin): Promise<number> {
   let json = argv.includes("--json");
   try {
+    argv = commandFirst(argv);
     const [first, second] = argv;
     if (first === undefined || first === "help" || first === "--help" || first === "-h") {
       io.out.write(mainHelp());
@@ -375,7 +378,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
       io.out.write(commandHelp(name, command));
       return 0;
     }
-    const url = str(parsed.values.url) ?? env.FLOWGATE_URL ?? "http://localhost:8000";
+    const url = str(parsed.values.url) ?? (env.FLOWGATE_URL || "http://localhost:8000");
     if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http:// or https:// URL, not "${url}"`);
     const apiKey = str(parsed.values["api-key"]) ?? (env.FLOWGATE_API_KEY || undefined);
     const timeout = str(parsed.values.timeout);
@@ -387,6 +390,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
       args: parsed.positionals,
       json,
       call: { timeoutMs },
+      timeoutMs,
       fg: createFlowgateClient({ transport }),
       events: createClient(EventsService, transport),
       configs: createClient(ConfigService, transport),
@@ -395,6 +399,24 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
   } catch (err) {
     return reportError(io, json, err);
   }
+}
+
+/** The options of every command may come before it too (`flowgate --url X types`): moved after it. */
+function commandFirst(argv: readonly string[]): readonly string[] {
+  const before: string[] = [];
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith("--") && argv[i] !== "--help" && argv[i] !== "--version") {
+    const name = argv[i]!.slice(2).split("=")[0]!;
+    const option = (GLOBAL_OPTIONS as Options)[name];
+    if (option === undefined) break;
+    const takesValue = option.type === "string" && !argv[i]!.includes("=");
+    before.push(...argv.slice(i, i + (takesValue ? 2 : 1)));
+    i += takesValue ? 2 : 1;
+  }
+  if (before.length === 0 || i >= argv.length) return argv;
+  const command = argv.slice(i);
+  const words = SUBCOMMANDS.has(command[0]!) ? 2 : 1;
+  return [...command.slice(0, words), ...before, ...command.slice(words)];
 }
 
 function parseCommandLine(name: string, command: Command, rest: readonly string[]): { values: Values; positionals: string[] } {
@@ -439,9 +461,11 @@ async function watchRun(ctx: Context, workflowId: string, runId: string): Promis
     aborted.abort();
   };
   process.once("SIGINT", interrupt);
+  const timeout = ctx.timeoutMs === undefined ? undefined : AbortSignal.timeout(ctx.timeoutMs);
+  const signal = timeout === undefined ? aborted.signal : AbortSignal.any([aborted.signal, timeout]);
   let last: WatchWorkflowResponse | undefined;
   try {
-    for await (const event of ctx.fg.run(workflowId, runId).watch({ signal: aborted.signal })) {
+    for await (const event of ctx.fg.run(workflowId, runId).watch({ signal })) {
       last = event;
       if (ctx.json) {
         writeJson(ctx.io, toJson(WatchWorkflowResponseSchema, event, REST_JSON));
@@ -454,6 +478,7 @@ async function watchRun(ctx: Context, workflowId: string, runId: string): Promis
   } catch (err) {
     progress.end();
     if (aborted.signal.aborted) return 130;
+    if (timeout?.aborted === true) throw notEnded(ctx);
     throw err;
   } finally {
     process.removeListener("SIGINT", interrupt);
@@ -491,13 +516,22 @@ function eventLine(event: WatchWorkflowResponse): string {
   return `${at}  ${kind}${about}`.trimEnd();
 }
 
+/** The run's outcome, asked for again each minute until it ends (or --timeout passes). */
 async function waitForEnd(ctx: Context, workflowId: string, runId: string): Promise<GetWorkflowResultResponse> {
-  const fg = ctx.fg.workflows;
+  const deadline = ctx.timeoutMs === undefined ? Infinity : Date.now() + ctx.timeoutMs;
   for (;;) {
-    const res = await fg.getWorkflowResult({ workflowId, runId, wait: { seconds: 60n } }, ctx.call);
+    const left = deadline - Date.now();
+    if (left <= 0) throw notEnded(ctx);
+    const waitMs = Math.min(60_000, left);
+    const res = await ctx.fg.workflows.getWorkflowResult(
+      { workflowId, runId, wait: { seconds: BigInt(Math.floor(waitMs / 1000)), nanos: (waitMs % 1000) * 1_000_000 } },
+      { timeoutMs: waitMs + 10_000 },
+    );
     if (res.status !== WorkflowStatus.RUNNING && res.status !== WorkflowStatus.UNSPECIFIED) return res;
   }
 }
+
+const notEnded = (ctx: Context) => new ConnectError(`the run had not ended after --timeout ${(ctx.timeoutMs ?? 0) / 1000} s; it goes on`, Code.DeadlineExceeded);
 
 function printOutcome(ctx: Context, res: GetWorkflowResultResponse): number {
   const completed = res.status === WorkflowStatus.COMPLETED;
@@ -563,7 +597,7 @@ function parseStatus(text: string | undefined): WorkflowStatus | undefined {
 }
 
 function integer(option: string, text: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`${option} must be a whole number, not "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) > 2147483647) throw new UsageError(`${option} must be a whole number from 0 to 2147483647, not "${text}"`);
   return Number(text);
 }
 

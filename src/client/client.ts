@@ -151,7 +151,8 @@ export class WorkflowRun {
         if (options.signal?.aborted || !RETRYABLE.has(error.code) || ++failures > (options.maxRetries ?? 5)) throw error;
         // The server names where to resume when it shuts down; the last event seen says the same.
         const delay = Math.min(10_000, (options.retryDelayMs ?? 250) * 2 ** (failures - 1));
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await pause(delay, options.signal);
+        if (options.signal?.aborted) throw error;
       }
     }
   }
@@ -244,4 +245,17 @@ function outcomeOf(res: GetWorkflowResultResponse): RunOutcome {
     return { ...base, failure: { message, type, stackTrace } };
   }
   return base;
+}
+
+/** Waits `ms`, or less when `signal` aborts meanwhile. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
 }

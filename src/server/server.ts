@@ -213,7 +213,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // keep answering.
   const isProbe = (req: FastifyRequest) => {
     const access = req.routeOptions.config.access;
-    return (typeof access === "object" && "platform" in access) || req.url.startsWith(HEALTH_PATH);
+    // The docs (the OpenAPI document, the UI's files) are served like any call: limited, shed and drained.
+    return (typeof access === "object" && "platform" in access && access.platform !== "docs") || req.url.startsWith(HEALTH_PATH);
   };
   const drain = new Drain();
   refuseWhileDraining(app, drain, isProbe);
@@ -295,7 +296,7 @@ function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, so
   let error: ConnectError;
   if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
     status = 408;
-    error = new ConnectError("the request's headers did not arrive in time", Code.DeadlineExceeded);
+    error = new ConnectError("the request did not arrive in time", Code.DeadlineExceeded);
   } else if (err.code === "HPE_HEADER_OVERFLOW") {
     status = 431;
     error = new ConnectError(`the request's headers are larger than the limit of ${http.maxHeaderSize} bytes`, Code.ResourceExhausted);
@@ -304,7 +305,9 @@ function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, so
     error = new ConnectError(`malformed HTTP request (${err.code ?? err.message})`, Code.InvalidArgument);
   }
   this.log.debug({ err }, "client error");
-  if (socket.writable) {
+  // As Node's own answer: not over a response already under way on this connection.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && inFlight?.headersSent !== true) {
     const body = JSON.stringify(restError(error, status).body);
     socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
   }

@@ -45,7 +45,10 @@ export async function uploadRoute(scope: FastifyInstance, options: UploadRouteOp
     } catch (err) {
       // Mapped as everywhere, but a body over the limit is 413 on REST, as any other too-large body is
       // (DESIGN.md's error table); every other failure goes to the server's error handler.
-      if (err === malformed && err instanceof Error) throw new InvalidUploadError(`request body: not valid multipart/form-data (${err.message})`);
+      // The store may wrap the stream's error in its own; the form's failure is what happened either way.
+      if (malformed instanceof Error && !(err instanceof FileTooLargeError) && !(err instanceof InvalidUploadError)) {
+        throw new InvalidUploadError(`request body: not valid multipart/form-data (${malformed.message})`);
+      }
       if (!(err instanceof FileTooLargeError)) throw err;
       const { status, body } = restError(scope.flowgate.errors.toConnectError(err), 413);
       return reply.code(status).type("application/json").send(body);

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SAMPLE_TRIGGERS, SAMPLE_WORKFLOW_TYPES } from "../../src/samples/index.js";
 import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
@@ -160,6 +161,16 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`;
     expect(output.text).toMatch(/\r\x1b\[2K\d\d:\d\d:\d\d {2}COMPLETED {11}\{[^\r\x1b]*\}\r\n$/);
   });
 
+  it("stops quietly when its reader stops reading (a pipe into head)", async () => {
+    const { stdout, stderr } = await promisify(execFile)(
+      "bash",
+      ["-c", `"${process.execPath}" "${BIN}" start report --input '{"steps":2,"step_seconds":0.5}' --watch --json | head -n 1; echo "exit \${PIPESTATUS[0]}"`],
+      { env: { ...process.env, FLOWGATE_URL: server.baseUrl }, timeout: 60_000 },
+    );
+    expect(stdout).toMatch(/^\{"event_id":"1",.*"type":"WORKFLOW_EVENT_TYPE_STARTED".*\}\nexit 0\n$/);
+    expect(stderr).toBe("");
+  });
+
   it("exits with not_found's code for a workflow that does not exist", async () => {
     const res = await flowgate(["watch", id("no-such-workflow")]);
     expect(res.code).toBe(5);
@@ -211,7 +222,7 @@ describe("flowgate list, types, publish, config", () => {
     let listed: Result | undefined;
     for (let i = 0; i < 30 && !listed?.stdout.includes(workflowId); i++) {
       if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-      listed = await flowgate(["list", "--type", "greet", "--limit", "100"]);
+      listed = await flowgate(["list", "--type", "greet", "--query", `WorkflowId = '${workflowId}'`]);
     }
     expect(listed!.stdout.split("\n")[0]).toMatch(/^WORKFLOW ID +TYPE +STATUS +STARTED$/);
     expect(listed!.stdout).toMatch(new RegExp(`^${workflowId} +greet +COMPLETED +\\d{4}-`, "m"));
@@ -299,6 +310,7 @@ describe("errors and exit codes", () => {
     [["config"], 'flowgate: "config" needs one of: get, set'],
     [["types", "--url", "localhost:8000"], 'flowgate: --url must be an http:// or https:// URL, not "localhost:8000"'],
     [["types", "--timeout", "soon"], 'flowgate: --timeout must be a number of seconds above 0, not "soon"'],
+    [["list", "--limit", "99999999999"], 'flowgate: --limit must be a whole number from 0 to 2147483647, not "99999999999"'],
   ] as const)("a mistake on the command line exits 64: %j", async (args, message) => {
     const res = await flowgate(args);
     expect(res.code).toBe(64);
@@ -310,6 +322,27 @@ describe("errors and exit codes", () => {
     const res = await flowgate(["serve"], { env: { FLOWGATE_PORT: "abc" } });
     expect(res.code).toBe(2);
     expect(res.stderr).toBe('flowgate: invalid configuration: FLOWGATE_PORT must be a port number from 0 to 65535, got "abc"\n');
+  });
+
+  it("takes the common options before the command too", async () => {
+    const res = await flowgate(["--json", "--url", server.baseUrl, "types"], { env: { FLOWGATE_URL: "" } });
+    expect(res.code).toBe(0);
+    expect((JSON.parse(res.stdout) as { workflow_types: unknown[] }).workflow_types.length).toBeGreaterThan(0);
+    expect((await flowgate(["--url", server.baseUrl, "config", "get", id("cli-nothing")])).code).toBe(5);
+  });
+
+  it("gives up waiting for a run after --timeout with deadline_exceeded (4); the run goes on", async () => {
+    const workflowId = id("cli-wait");
+    await flowgate(["start", "sleep", "--id", workflowId, "--input", '{"seconds":3600}']);
+    for (const args of [["result", workflowId], ["watch", workflowId]]) {
+      const started = Date.now();
+      const res = await flowgate([...args, "--timeout", "1.5"]);
+      expect(res.code).toBe(4);
+      expect(res.stderr).toBe("flowgate: deadline_exceeded: the run had not ended after --timeout 1.5 s; it goes on\n");
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    expect((await flowgate(["status", workflowId])).stdout).toMatch(/^status: {6}RUNNING$/m);
+    await flowgate(["stop", workflowId, "--terminate"]);
   });
 
   it("prints help for the tool and for each command", async () => {
