@@ -10,9 +10,10 @@ import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { fromJson, toJson, type JsonObject, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampDate, ValueSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type CallOptions, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type CallOptions } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { createFlowgateClient, type FlowgateClient } from "../client/index.js";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { createFlowgateClient, credentials, type FlowgateClient } from "../client/index.js";
 import { UpdateMode } from "../../gen/flowgate/config/v1/config_pb.js";
 import { ConfigService, GetConfigResponseSchema, UpdateConfigResponseSchema } from "../../gen/flowgate/config/v1/config_service_pb.js";
 import { CloudEventSchema } from "../../gen/flowgate/events/v1/events_pb.js";
@@ -383,7 +384,7 @@ export async function runCli(argv: readonly string[], io: Io, env: NodeJS.Proces
     const apiKey = str(parsed.values["api-key"]) ?? (env.FLOWGATE_API_KEY || undefined);
     const timeout = str(parsed.values.timeout);
     const timeoutMs = timeout === undefined ? undefined : seconds("--timeout", timeout) * 1000;
-    const transport = createConnectTransport({ baseUrl: url, httpVersion: "1.1", interceptors: apiKey === undefined ? [] : [bearer(apiKey)] });
+    const transport = createConnectTransport({ baseUrl: url, httpVersion: "1.1", interceptors: [credentials({ apiKey })] });
     return await command.run({
       io,
       values: parsed.values,
@@ -442,15 +443,11 @@ function reportError(io: Io, json: boolean, err: unknown): number {
     return EXIT_USAGE;
   }
   const error = ConnectError.from(err);
-  const code = codeName(error.code);
+  // Connect's name of the code (`invalid_argument`), as its JSON errors and Flowgate's error table have it.
+  const code = codeToString(error.code);
   if (json) io.err.write(`${JSON.stringify({ code, message: error.rawMessage })}\n`);
   else io.err.write(`flowgate: ${code}: ${error.rawMessage}\n`);
   return error.code;
-}
-
-/** Connect's name of a code: `invalid_argument`, as Connect's JSON errors and Flowgate's error table have it. */
-function codeName(code: Code): string {
-  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) => `${i === 0 ? "" : "_"}${c.toLowerCase()}`);
 }
 
 async function watchRun(ctx: Context, workflowId: string, runId: string): Promise<number> {
@@ -540,13 +537,6 @@ function printOutcome(ctx: Context, res: GetWorkflowResultResponse): number {
   else if (completed) ctx.io.out.write("null\n");
   else ctx.io.err.write(`flowgate: ${res.workflowId} (run ${res.runId}) ended ${statusName(res.status)}${res.outcome.case === "failure" ? `: ${res.outcome.value.message}` : ""}\n`);
   return completed ? 0 : EXIT_RUN_NOT_COMPLETED;
-}
-
-function bearer(apiKey: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set("authorization", `Bearer ${apiKey}`);
-    return next(req);
-  };
 }
 
 /** The value of an `--input`-like option: JSON text, `@file`, or `-` for standard input; undefined when absent. */

@@ -224,7 +224,11 @@ function defaultTransport(options: FlowgateClientOptions): Transport {
 }
 
 /** Sets the credential and the extra headers on every call. */
-function credentials(options: FlowgateClientOptions): Interceptor {
+/**
+ * The interceptor that sends `apiKey` (as `Authorization: Bearer`) and `headers` with every call, and turns a
+ * failed fetch into `unavailable`. The default transports have it; add it to a transport of your own.
+ */
+export function credentials(options: Pick<FlowgateClientOptions, "apiKey" | "headers">): Interceptor {
   return (next) => async (req) => {
     for (const [name, value] of Object.entries(options.headers ?? {})) req.header.set(name, value);
     const key = typeof options.apiKey === "function" ? await options.apiKey() : options.apiKey;

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFlowgateClient, WorkflowEventType, WorkflowRunError, type FlowgateClient } from "../../src/client/index.js";
+import { createFlowgateClient, credentials, WorkflowEventType, WorkflowRunError, type FlowgateClient } from "../../src/client/index.js";
 import { callError } from "../helpers/protocols.js";
 import { startSecuredTestServer, startTestServer, type TestServer } from "../helpers/server.js";
 import { startSlowLink } from "../helpers/slow-link.js";
@@ -145,6 +145,9 @@ describe("credentials", () => {
     try {
       const run = await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: key }).start("greet", { name: "Key" });
       expect(await createFlowgateClient({ baseUrl: secured.baseUrl, apiKey: async () => key }).run(run.workflowId).result()).toEqual({ greeting: "Hello, Key!" });
+      // A transport of the caller's own carries the key through the exported interceptor.
+      const grpc = createFlowgateClient({ transport: createGrpcTransport({ baseUrl: secured.baseUrl, interceptors: [credentials({ apiKey: key })] }) });
+      expect(await (await grpc.start("greet", { name: "Grpc" })).result()).toEqual({ greeting: "Hello, Grpc!" });
       const refused = await callError(createFlowgateClient({ baseUrl: secured.baseUrl }).start("greet", { name: "Nobody" }));
       expect(refused.code).toBe(Code.Unauthenticated);
     } finally {
